@@ -1,0 +1,42 @@
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { useContainer } from 'class-validator';
+import { AppConfig } from './config/app-config.js';
+import { AppModule } from './app.module.js';
+
+/**
+ * Everything main.ts does to the application besides listening, shared with the end-to-end
+ * tests so they exercise the same app. Call it on an app created with `bodyParser: false`.
+ */
+export function configureApp(app: NestExpressApplication): INestApplication {
+  const config = app.get(AppConfig);
+  app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES });
+  app.disable('x-powered-by');
+  // Validation rules are providers, so they can read the validated configuration.
+  useContainer(app.select(AppModule), { fallbackOnErrors: true });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: true,
+    }),
+  );
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Safe Code Executor')
+      .setDescription(
+        `Runs untrusted Python 3.11 programs in locked-down, single-use Docker containers: ` +
+          `${config.SANDBOX_MEMORY_MB} MB of memory, ${config.SANDBOX_CPUS} CPU, no network, ` +
+          `${config.SANDBOX_TIMEOUT_MS / 1000} s, at most ${config.MAX_CODE_LENGTH} characters of code.`,
+      )
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,115 @@
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { SandboxError } from '../sandbox/sandbox.errors.js';
+import type { ErrorResponseDto } from './error-response.dto.js';
+
+/** Seconds a client should wait before retrying after each kind of outage. */
+const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
+  engine_unavailable: 5,
+  image_missing: 30,
+  runtime_missing: 30,
+};
+
+/** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  expose?: boolean;
+  limit?: number;
+  message: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as BodyParserError).type === 'string' &&
+    typeof (error as BodyParserError).status === 'number'
+  );
+}
+
+/**
+ * The one place where errors become HTTP answers, always as {statusCode, message, error}.
+ * Domain errors of the sandbox become 503 with Retry-After; anything unexpected is logged
+ * and answered with a 500 that reveals nothing.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(DomainErrorFilter.name);
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, message, headers } = this.describe(error);
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    const body: ErrorResponseDto = {
+      statusCode: status,
+      message,
+      error: STATUS_CODES[status] ?? 'Error',
+    };
+    response.status(status).json(body);
+  }
+
+  private describe(error: unknown): {
+    status: number;
+    message: string;
+    headers: Record<string, string>;
+  } {
+    if (error instanceof SandboxError) {
+      switch (error.kind) {
+        case 'engine_unavailable':
+        case 'image_missing':
+        case 'runtime_missing':
+          return {
+            status: HttpStatus.SERVICE_UNAVAILABLE,
+            message: error.message,
+            headers: { 'Retry-After': String(RETRY_AFTER_SECONDS[error.kind]) },
+          };
+      }
+    }
+    // Nest wraps the body parser's errors in an HttpException; their own type says more.
+    const cause: unknown = error instanceof HttpException ? error.cause : error;
+    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
+      return { status: cause.status, message: bodyParserMessage(cause), headers: {} };
+    }
+    if (error instanceof HttpException) {
+      const answer = error.getResponse();
+      const message =
+        typeof answer === 'string'
+          ? answer
+          : ((answer as { message?: string | string[] }).message ?? error.message);
+      return {
+        status: error.getStatus(),
+        message: Array.isArray(message) ? message.join('; ') : message,
+        headers: {},
+      };
+    }
+    this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      message: 'Internal server error',
+      headers: {},
+    };
+  }
+}
+
+function bodyParserMessage(error: BodyParserError): string {
+  switch (error.type) {
+    case 'entity.too.large':
+      return `request body must be at most ${error.limit ?? '?'} bytes`;
+    case 'entity.parse.failed':
+      return `request body is not valid JSON (${error.message})`;
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return error.message;
+    default:
+      return error.expose ? error.message : 'bad request body';
+  }
+}

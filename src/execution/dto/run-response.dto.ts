@@ -1,0 +1,45 @@
+import { RUN_STATUSES, type RunResult, type RunStatus } from '../../sandbox/run-result.js';
+import { ApiProperty } from '@nestjs/swagger';
+
+export class RunResponseDto implements RunResult {
+  /**
+   * What a terminal would show: stdout and stderr merged in the order produced, trailing newlines trimmed.
+   * @example 4
+   */
+  output!: string;
+
+  /**
+   * Everything the program wrote to standard output, untrimmed.
+   * @example 4\n
+   */
+  stdout!: string;
+
+  /**
+   * Everything the program wrote to standard error, untrimmed.
+   * @example
+   */
+  stderr!: string;
+
+  /**
+   * The program's exit code; null when the sandbox killed it (time or memory limit).
+   * @example 0
+   */
+  @ApiProperty({ type: 'integer', nullable: true, example: 0 })
+  exitCode!: number | null;
+
+  /** How the run ended. */
+  @ApiProperty({ enum: RUN_STATUSES, example: 'success' })
+  status!: RunStatus;
+
+  /**
+   * Wall time of the program itself, in milliseconds.
+   * @example 23
+   */
+  durationMs!: number;
+
+  /**
+   * True when the output passed the output limit and was cut there.
+   * @example false
+   */
+  truncated!: boolean;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../config/config.module.js';
+import { SandboxModule } from '../sandbox/sandbox.module.js';
+import { ExecutionController } from './execution.controller.js';
+import { CodeLengthRule, StdinSizeRule } from './program-limits.js';
+
+@Module({
+  imports: [ConfigModule, SandboxModule],
+  controllers: [ExecutionController],
+  providers: [CodeLengthRule, StdinSizeRule],
+})
+export class ExecutionModule {}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { AppConfig } from '../config/app-config.js';
+
+/** Unicode code points, which is what a person calls characters (an emoji is one). */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/** `code` must hold 1 to MAX_CODE_LENGTH characters. Reads the limit from the validated config. */
+@ValidatorConstraint({ name: 'codeLength' })
+@Injectable()
+export class CodeLengthRule implements ValidatorConstraintInterface {
+  constructor(private readonly config: AppConfig) {}
+
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return true; // @IsString reports the type
+    const length = codePointLength(value);
+    return length >= 1 && length <= this.config.MAX_CODE_LENGTH;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const value = args.value as string;
+    if (value.length === 0) return `${args.property} must not be empty`;
+    return `${args.property} must be at most ${this.config.MAX_CODE_LENGTH} characters (got ${codePointLength(value)})`;
+  }
+}
+
+/** `stdin` must fit in MAX_STDIN_BYTES once encoded as UTF-8. */
+@ValidatorConstraint({ name: 'stdinSize' })
+@Injectable()
+export class StdinSizeRule implements ValidatorConstraintInterface {
+  constructor(private readonly config: AppConfig) {}
+
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return true;
+    return Buffer.byteLength(value, 'utf8') <= this.config.MAX_STDIN_BYTES;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be at most ${this.config.MAX_STDIN_BYTES} bytes of UTF-8 (got ${Buffer.byteLength(args.value as string, 'utf8')})`;
+  }
+}

@@ -1,0 +1,63 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { CONTAINER_ENGINE, type ContainerEngine } from '../sandbox/engine/container-engine.js';
+import { SandboxService } from '../sandbox/sandbox.service.js';
+
+/** How long a probe waits for the engine before calling it down. */
+const PROBE_TIMEOUT_MS = 2000;
+
+@ApiTags('health')
+@SkipThrottle()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    private readonly sandbox: SandboxService,
+  ) {}
+
+  /** Readiness: 200 when programs can run (engine reachable, image present), 503 otherwise. */
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: can programs run right now?' })
+  ready() {
+    const { image, runtime } = this.sandbox.policy;
+    return this.health.check([
+      () =>
+        this.indicator
+          .check('engine')
+          .attempt(async () => {
+            await this.engine.ping();
+          })
+          .withTimeout(PROBE_TIMEOUT_MS),
+      () =>
+        this.indicator
+          .check('image')
+          .attempt(async () => {
+            if (!(await this.engine.imageExists(image)))
+              throw new Error(`image ${image} is missing`);
+            return { name: image };
+          })
+          .withTimeout(PROBE_TIMEOUT_MS),
+      () =>
+        this.indicator
+          .check('runtime')
+          .attempt(async () => {
+            const known = await this.engine.runtimes();
+            if (!known.includes(runtime)) throw new Error(`runtime ${runtime} is not registered`);
+            return { name: runtime };
+          })
+          .withTimeout(PROBE_TIMEOUT_MS),
+    ]);
+  }
+
+  /** Liveness: 200 while the process answers at all. */
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: is the process up?' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,95 @@
+export type StreamName = 'stdout' | 'stderr';
+
+interface Chunk {
+  stream: StreamName;
+  bytes: Buffer;
+}
+
+export interface CollectedOutput {
+  /** stdout and stderr merged in the order the program wrote them. */
+  merged: string;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+const HEADER_BYTES = 8;
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Reads Docker's multiplexed attach stream (8-byte frame headers: stream id, 3 zero bytes,
+ * big-endian payload length) and keeps at most `limitBytes` of payload. Anything past the
+ * limit is dropped as it arrives, so a flood never costs the service more than the limit.
+ */
+export class OutputCollector {
+  private readonly chunks: Chunk[] = [];
+  /** Bytes of a frame header split across reads. */
+  private header: Buffer = Buffer.alloc(0);
+  /** The frame being read, if its header is complete. */
+  private frame: { stream: StreamName; remaining: number } | null = null;
+  private kept = 0;
+  private overLimit = false;
+
+  /** @param onLimit called once, as soon as the program writes more than the limit. */
+  constructor(
+    private readonly limitBytes: number,
+    private readonly onLimit: () => void,
+  ) {}
+
+  get truncated(): boolean {
+    return this.overLimit;
+  }
+
+  /** Feeds raw bytes from the attach stream. */
+  write(data: Buffer): void {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.frame === null) {
+        const part = data.subarray(offset, offset + HEADER_BYTES - this.header.length);
+        this.header = Buffer.concat([this.header, part]);
+        offset += part.length;
+        if (this.header.length < HEADER_BYTES) return;
+        const stream: StreamName = this.header[0] === 2 ? 'stderr' : 'stdout';
+        this.frame = { stream, remaining: this.header.readUInt32BE(4) };
+        this.header = Buffer.alloc(0);
+        continue;
+      }
+      const length = Math.min(this.frame.remaining, data.length - offset);
+      this.take(this.frame.stream, data.subarray(offset, offset + length));
+      offset += length;
+      this.frame.remaining -= length;
+      if (this.frame.remaining === 0) this.frame = null;
+    }
+  }
+
+  private take(stream: StreamName, payload: Buffer): void {
+    if (this.overLimit || payload.length === 0) return;
+    const room = this.limitBytes - this.kept;
+    const bytes = payload.length <= room ? payload : payload.subarray(0, room);
+    if (bytes.length > 0) {
+      this.chunks.push({ stream, bytes: Buffer.from(bytes) });
+      this.kept += bytes.length;
+    }
+    if (payload.length > room) {
+      this.overLimit = true;
+      this.onLimit();
+    }
+  }
+
+  result(): CollectedOutput {
+    const merged = Buffer.concat(this.chunks.map((c) => c.bytes));
+    const of = (name: StreamName) =>
+      Buffer.concat(this.chunks.filter((c) => c.stream === name).map((c) => c.bytes));
+    return {
+      merged: decode(merged),
+      stdout: decode(of('stdout')),
+      stderr: decode(of('stderr')),
+      truncated: this.overLimit,
+    };
+  }
+}
+
+/** UTF-8 with invalid sequences replaced by U+FFFD, so the JSON answer is always valid. */
+function decode(bytes: Buffer): string {
+  return utf8.decode(bytes);
+}

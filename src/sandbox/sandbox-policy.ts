@@ -1,0 +1,143 @@
+import type { AppConfig } from '../config/app-config.js';
+import type { ContainerCreateOptions, HostConfig } from 'dockerode';
+
+/** Fields of Docker's API that @types/dockerode does not list yet. */
+type HostConfigWithCgroupns = HostConfig & { CgroupnsMode: 'private' | 'host' };
+
+/** Label put on every container the service creates; reaping and leak checks select on it. */
+export const MANAGED_LABEL = 'safe-code-executor.managed';
+/** Label naming the service instance that created a container. */
+export const INSTANCE_LABEL = 'safe-code-executor.instance';
+
+/** Unprivileged user the program runs as (nobody:nogroup exists in every Debian-based image). */
+export const SANDBOX_USER = '65534:65534';
+
+/**
+ * The limits every program runs under, as data, in one place.
+ * Built once from the validated configuration; `containerSpec` turns it into the engine's terms.
+ */
+export interface SandboxPolicy {
+  readonly image: string;
+  readonly runtime: string;
+  readonly timeoutMs: number;
+  readonly memoryBytes: number;
+  readonly nanoCpus: number;
+  readonly pidsLimit: number;
+  readonly outputLimitBytes: number;
+  readonly tmpfsBytes: number;
+  /** Most open files per process. */
+  readonly openFilesLimit: number;
+  /** Largest file a program may write (bytes); beyond it the write fails with EFBIG. */
+  readonly fileSizeLimitBytes: number;
+}
+
+const MIB = 1024 * 1024;
+
+export function sandboxPolicyFrom(config: AppConfig): SandboxPolicy {
+  return {
+    image: config.SANDBOX_IMAGE,
+    runtime: config.SANDBOX_RUNTIME,
+    timeoutMs: config.SANDBOX_TIMEOUT_MS,
+    memoryBytes: config.SANDBOX_MEMORY_MB * MIB,
+    nanoCpus: Math.round(config.SANDBOX_CPUS * 1e9),
+    pidsLimit: config.SANDBOX_PIDS_LIMIT,
+    outputLimitBytes: config.SANDBOX_OUTPUT_LIMIT_BYTES,
+    tmpfsBytes: config.SANDBOX_TMPFS_MB * MIB,
+    openFilesLimit: 256,
+    fileSizeLimitBytes: config.SANDBOX_TMPFS_MB * MIB,
+  };
+}
+
+/**
+ * Reads the program from standard input, framed as `<byte length>\n<source><stdin for the program>`,
+ * writes it to /tmp/main.py inside the container and replaces itself with a fresh interpreter.
+ * The code never touches the host's file system, and the program's fd 0 is left exactly at the
+ * first byte of its own stdin (os.read takes no more than it asks for).
+ */
+export const LAUNCHER_SOURCE = [
+  'import os, sys',
+  'header = b""',
+  'while not header.endswith(b"\\n"):',
+  '    byte = os.read(0, 1)',
+  '    if not byte: sys.exit("launcher: no program received")',
+  '    header += byte',
+  'remaining = int(header)',
+  'fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)',
+  'while remaining:',
+  '    chunk = os.read(0, min(remaining, 65536))',
+  '    if not chunk: break',
+  '    os.write(fd, chunk)',
+  '    remaining -= len(chunk)',
+  'os.close(fd)',
+  'os.execv(sys.executable, [sys.executable, "-u", "/tmp/main.py"])',
+].join('\n');
+
+/** Frames a program and its stdin for LAUNCHER_SOURCE. */
+export function frameProgram(code: string, stdin: string): Buffer {
+  const source = Buffer.from(code, 'utf8');
+  return Buffer.concat([Buffer.from(`${source.length}\n`), source, Buffer.from(stdin, 'utf8')]);
+}
+
+/** Environment of the program: nothing of the service's own is passed in. */
+const SANDBOX_ENV = [
+  'PATH=/usr/local/bin:/usr/bin:/bin',
+  'HOME=/tmp',
+  'LANG=C.UTF-8',
+  'PYTHONUNBUFFERED=1',
+  'PYTHONDONTWRITEBYTECODE=1',
+  'PYTHONIOENCODING=utf-8',
+];
+
+/** Docker's create-container body for one program under this policy. */
+export function containerCreateOptions(
+  policy: SandboxPolicy,
+  labels: Record<string, string>,
+): ContainerCreateOptions {
+  const hostConfig: HostConfigWithCgroupns = {
+    Runtime: policy.runtime,
+    NetworkMode: 'none',
+    Memory: policy.memoryBytes,
+    MemorySwap: policy.memoryBytes, // equal to Memory: no swap at all
+    NanoCpus: policy.nanoCpus,
+    PidsLimit: policy.pidsLimit,
+    ReadonlyRootfs: true,
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpfsBytes},mode=1777` },
+    ShmSize: policy.tmpfsBytes,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Init: true, // tini as PID 1 reaps orphans and forwards signals
+    IpcMode: 'private',
+    CgroupnsMode: 'private',
+    Ulimits: [
+      { Name: 'nofile', Soft: policy.openFilesLimit, Hard: policy.openFilesLimit },
+      { Name: 'core', Soft: 0, Hard: 0 },
+      { Name: 'fsize', Soft: policy.fileSizeLimitBytes, Hard: policy.fileSizeLimitBytes },
+    ],
+    // Output is read through the attach stream; nothing is written to the host's disk.
+    LogConfig: { Type: 'none', Config: {} },
+    OomScoreAdj: 1000, // if the host runs short of memory, a sandbox dies first
+    AutoRemove: false, // removed by the service after its exit state is read
+    Binds: [],
+    Mounts: [],
+    Devices: [],
+    Privileged: false,
+  };
+  return {
+    Image: policy.image,
+    Cmd: ['python3', '-I', '-S', '-c', LAUNCHER_SOURCE],
+    Env: SANDBOX_ENV,
+    User: SANDBOX_USER,
+    WorkingDir: '/tmp',
+    Hostname: 'sandbox',
+    Labels: { ...labels, [MANAGED_LABEL]: 'true' },
+    // The program's stdin carries the code; attach before start, close after writing.
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: hostConfig,
+  };
+}

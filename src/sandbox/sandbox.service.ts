@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { AppConfig } from '../config/app-config.js';
+import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engine.js';
+import { EngineUnavailableError } from './sandbox.errors.js';
+import { OutputCollector } from './output-collector.js';
+import { toRunResult, type RunResult } from './run-result.js';
+import {
+  INSTANCE_LABEL,
+  MANAGED_LABEL,
+  containerCreateOptions,
+  frameProgram,
+  sandboxPolicyFrom,
+  type SandboxPolicy,
+} from './sandbox-policy.js';
+
+export interface Program {
+  code: string;
+  stdin?: string;
+}
+
+export interface RunOptions {
+  /** Aborting (for example when the client hangs up) kills the container at once. */
+  signal?: AbortSignal;
+  /** Extra container labels, such as the request id. */
+  labels?: Record<string, string>;
+}
+
+/** How long to wait for the engine to confirm an exit after a SIGKILL before giving up on it. */
+const KILL_GRACE_MS = 10_000;
+/** How long to wait for the last output frames after the exit. */
+const OUTPUT_DRAIN_MS = 1_000;
+
+/**
+ * Runs one program in one fresh container under the SandboxPolicy, and removes the container
+ * in every outcome. The only class that knows the order of engine calls a run takes.
+ */
+@Injectable()
+export class SandboxService implements OnApplicationShutdown {
+  readonly policy: SandboxPolicy;
+  /** Identifies this process's containers among others on the same engine. */
+  readonly instanceId = randomUUID();
+  private readonly logger = new Logger(SandboxService.name);
+
+  constructor(
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    config: AppConfig,
+  ) {
+    this.policy = sandboxPolicyFrom(config);
+  }
+
+  /** Labels that mark a container as this instance's. */
+  get instanceLabels(): Record<string, string> {
+    return { [MANAGED_LABEL]: 'true', [INSTANCE_LABEL]: this.instanceId };
+  }
+
+  async run(program: Program, options: RunOptions = {}): Promise<RunResult> {
+    const id = await this.engine.create(
+      containerCreateOptions(this.policy, { ...options.labels, ...this.instanceLabels }),
+    );
+    try {
+      return await this.runIn(id, program, options.signal);
+    } finally {
+      await this.engine.remove(id).catch((error: unknown) => {
+        this.logger.warn(`could not remove container ${id}: ${String(error)}`);
+      });
+    }
+  }
+
+  private async runIn(id: string, program: Program, signal?: AbortSignal): Promise<RunResult> {
+    const kill = () => void this.engine.kill(id).catch(() => undefined);
+    let stoppedForOutput = false;
+    const collector = new OutputCollector(this.policy.outputLimitBytes, () => {
+      stoppedForOutput = true;
+      kill();
+    });
+
+    const stream = await this.engine.attach(id);
+    stream.on('data', (data: Buffer) => collector.write(data));
+    const outputEnded = once(stream, 'end').catch(() => undefined);
+    stream.on('error', () => undefined); // a broken attach shows up as missing output, not a crash
+
+    const exited = this.engine.waitForExit(id);
+    await this.engine.start(id);
+    const startedAt = performance.now();
+    stream.end(frameProgram(program.code, program.stdin ?? ''));
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, this.policy.timeoutMs);
+    const onAbort = () => kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) kill();
+    try {
+      await withDeadline(exited, this.policy.timeoutMs + KILL_GRACE_MS).catch((error: unknown) => {
+        if (error instanceof DeadlineExceededError) {
+          throw new EngineUnavailableError('it did not confirm that a killed container exited');
+        }
+        throw error;
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const durationMs = performance.now() - startedAt;
+
+    await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
+    stream.destroy();
+    const exit = await this.engine.inspectExit(id);
+    return toRunResult({
+      exit,
+      timedOut,
+      stoppedForOutput,
+      output: collector.result(),
+      durationMs,
+    });
+  }
+
+  /** Removes every container this instance created (runs in flight are killed). */
+  async removeOwnContainers(): Promise<number> {
+    const containers = await this.engine.list({ [INSTANCE_LABEL]: this.instanceId });
+    await Promise.all(containers.map((c) => this.engine.remove(c.id)));
+    return containers.length;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const removed = await this.removeOwnContainers().catch(() => 0);
+    if (removed > 0) this.logger.log(`removed ${removed} container(s) on shutdown`);
+  }
+}
+
+class DeadlineExceededError extends Error {}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceededError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
