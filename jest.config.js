@@ -1,21 +1,7 @@
 // Nest 12 ships ES modules only, so Jest runs in its native ESM mode
-// (see the "test" script: --experimental-vm-modules).
-const tsJest = [
-  'ts-jest',
-  {
-    useESM: true,
-    tsconfig: 'tsconfig.json',
-    // The same Swagger plugin that `nest build` runs, so tests see the same OpenAPI document.
-    astTransformers: {
-      before: [
-        {
-          path: '@nestjs/swagger/plugin',
-          options: { introspectComments: true, classValidatorShim: true },
-        },
-      ],
-    },
-  },
-];
+// (see the "test" script: --experimental-vm-modules). End-to-end tests do not import the app:
+// they start the built service (dist/) as its own process, exactly as `npm start` does.
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }];
 
 const common = {
   testEnvironment: 'node',
@@ -25,6 +11,8 @@ const common = {
 };
 
 export default {
+  // Programs in the end-to-end suites run up to the 5 s sandbox limit, several per test.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
@@ -32,7 +20,7 @@ export default {
       displayName: 'e2e',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],
 };

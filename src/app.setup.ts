@@ -23,7 +23,6 @@ export function configureApp(app: NestExpressApplication): INestApplication {
       stopAtFirstError: true,
     }),
   );
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module.js';
+import { SandboxService } from './sandbox/sandbox.service.js';
 import { configureApp } from './app.setup.js';
 import { AppConfig, InvalidConfigError, loadAppConfig } from './config/app-config.js';
 
@@ -18,9 +20,27 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false });
   configureApp(app);
+  // SIGTERM/SIGINT: stop listening, let Nest's shutdown hooks remove this instance's
+  // containers, then exit 0 (Nest's own hooks would re-raise the signal instead).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('shutdown failed', error);
+          process.exit(1);
+        },
+      );
+    });
+  }
   const config = app.get(AppConfig);
   await app.listen(config.PORT, config.HOST);
-  console.log(`Safe Code Executor listening on http://localhost:${config.PORT} (docs at /docs)`);
+  // PORT=0 picks a free port: report the one actually bound (the end-to-end tests read this line).
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
+  console.log(
+    `Safe Code Executor listening on http://${host}:${address.port} (docs at /docs), instance ${app.get(SandboxService).instanceId}`,
+  );
 }
 
 void bootstrap();

@@ -16,7 +16,7 @@ interface EngineHttpError {
 }
 
 function describe(error: unknown): EngineHttpError {
-  return typeof error === 'object' && error !== null ? (error) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 /** An error that came from the transport (no HTTP status): the engine is not reachable. */

@@ -1,0 +1,75 @@
+import Docker from 'dockerode';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+/** The real engine, for tests that inspect what the service left on it. */
+export const docker = new Docker();
+
+const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'src', 'main.js');
+const READY_LINE = /listening on (http:\/\/\S+) .*instance (\S+)/;
+
+export interface RunningService {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The instance id the service puts on its containers' labels. */
+  instanceId: string;
+  process: ChildProcess;
+  /** Everything the service printed so far. */
+  logs(): string;
+  /** Containers of this instance that still exist on the engine. */
+  containers(): Promise<Docker.ContainerInfo[]>;
+  /** Sends a signal (default SIGTERM) and waits for the exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the built service (dist/src/main.js, as `npm start` runs it) on a free port with
+ * the environment plus `env`, and waits until it listens. Rate limiting is raised unless a
+ * test sets it, so suites that send many requests test the sandbox, not the limiter.
+ */
+export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT: '100000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<{ url: string; instanceId: string }>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      const match = READY_LINE.exec(output);
+      if (match) resolve({ url: match[1], instanceId: match[2] });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`service exited (${code}) before listening:\n${output}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`service did not listen within 20 s:\n${output}`)),
+      20_000,
+    ).unref();
+  });
+  const { url, instanceId } = await ready;
+  return {
+    url,
+    instanceId,
+    process: child,
+    logs: () => output,
+    containers: () => containersOf(instanceId),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+export function containersOf(instanceId: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`safe-code-executor.instance=${instanceId}`] },
+  });
+}
