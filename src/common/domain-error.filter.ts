@@ -4,6 +4,7 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  ServiceUnavailableException,
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Response } from 'express';
@@ -27,6 +28,10 @@ interface BodyParserError {
   message: string;
 }
 
+function isHealthReport(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
+}
+
 function isBodyParserError(error: unknown): error is BodyParserError {
   return (
     typeof error === 'object' &&
@@ -47,6 +52,11 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    // Terminus reports a failed readiness check as a 503 whose body is the health report itself.
+    if (error instanceof ServiceUnavailableException && isHealthReport(error.getResponse())) {
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).json(error.getResponse());
+      return;
+    }
     const { status, message, headers } = this.describe(error);
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     const body: ErrorResponseDto = {
