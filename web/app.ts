@@ -203,33 +203,49 @@ async function run(): Promise<void> {
   if (key !== '') headers.authorization = `Bearer ${key}`;
   const stdin = ui.stdin.value;
   try {
-    const response = await fetch('/run', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(
-        stdin === '' ? { code: editor.getCode() } : { code: editor.getCode(), stdin },
-      ),
-    });
+    let response: Response;
+    try {
+      response = await fetch('/run', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(
+          stdin === '' ? { code: editor.getCode() } : { code: editor.getCode(), stdin },
+        ),
+      });
+    } catch (error) {
+      console.warn('POST /run failed', error);
+      setBadge('error', 'Offline');
+      showMessage('error', 'Could not reach the server. Check your connection and try again.');
+      return;
+    }
     showQuota(response);
     const body = (await response.json().catch(() => undefined)) as unknown;
-    if (response.ok) {
-      showResult(body as RunResult);
+    if (response.ok && isRunResult(body)) {
+      showResult(body);
+    } else if (response.ok) {
+      setBadge('error', 'Unexpected answer');
+      showMessage('error', 'The server sent an answer this page does not understand.');
     } else {
-      const text = describeError(response, body as Partial<ErrorBody> | undefined);
       setBadge('error', response.status === 429 ? 'Rate limited' : `Error ${response.status}`);
-      showMessage('error', text);
+      showMessage('error', describeError(response, body as Partial<ErrorBody> | undefined));
       if (response.status === 401) {
         ui.keyPanel.open = true;
         ui.apiKey.focus();
       }
     }
-  } catch {
-    const text = 'Could not reach the server. Check your connection and try again.';
-    setBadge('error', 'Offline');
-    showMessage('error', text);
   } finally {
     setRunning(false);
   }
+}
+
+function isRunResult(body: unknown): body is RunResult {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as RunResult).stdout === 'string' &&
+    typeof (body as RunResult).stderr === 'string' &&
+    (body as RunResult).status in STATUS_LABELS
+  );
 }
 
 /** The code limit this server enforces, read from its OpenAPI document. */
