@@ -50,8 +50,9 @@ while True:
   {
     id: 'fork-bomb',
     title: 'Fork bomb (process limit)',
-    code: `# Every process keeps forking. The sandbox caps the number of processes,
-# so fork() soon fails instead of taking the machine down.
+    code: `# A fork bomb: every process keeps forking.
+# The sandbox caps the number of processes, so fork()
+# soon fails instead of taking the machine down.
 import os
 
 while True:
@@ -59,7 +60,7 @@ while True:
         os.fork()
     except OSError as error:
         # One write per line: many processes share this output.
-        os.write(1, f"pid {os.getpid()}: fork refused ({error.strerror})\n".encode())
+        os.write(1, f"pid {os.getpid()}: fork refused ({error.strerror})\\n".encode())
         os._exit(1)
 `,
   },
