@@ -58,9 +58,10 @@ describe('Swagger UI at /docs in a real browser', () => {
     expect(answer.status).toBe('200');
     expect(JSON.parse(answer.body)).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
     // Every documented answer is listed with the operation.
-    const documented = await page
+    const rows = await page
       .locator(`${OPERATION} .responses-table:not(.live-responses-table) > tbody > tr.response`)
-      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-code')));
+      .all();
+    const documented = await Promise.all(rows.map((row) => row.getAttribute('data-code')));
     expect(documented).toEqual(['200', '400', '401', '413', '429', '503']);
     // Swagger UI's scripts, styles and fonts all came from this server: it works offline.
     expect(opened.foreignRequests).toEqual([]);
