@@ -32,7 +32,7 @@ export interface OpenedPage {
   page: Page;
   /** Requests the page made to any host but the service: must stay empty (no CDN, works offline). */
   foreignRequests: string[];
-  /** Uncaught exceptions of the page's scripts. */
+  /** Uncaught exceptions of the page's scripts and Content-Security-Policy violations. */
   pageErrors: string[];
   /** Requests to the service that failed at the network level (reset, aborted...). */
   failedRequests: string[];
@@ -78,6 +78,9 @@ export async function openPage(
     }
   });
   opened.page.on('pageerror', (error) => opened.pageErrors.push(error.message));
+  opened.page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) opened.pageErrors.push(message.text());
+  });
   opened.page.on('request', (request) => {
     if (request.method() === 'POST' && new URL(request.url()).pathname === '/run') {
       opened.runRequests.push(request.url());
