@@ -18,7 +18,7 @@ if [ ! -x "$CHROMIUM" ]; then
   say "$CHROMIUM not found; installing Debian's chromium"
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update
-  apt-get -q install -y chromium
+  apt-get -q install -y --no-install-recommends chromium fonts-dejavu-core
   [ -x "$CHROMIUM" ] || {
     echo "[ensure-chromium] ERROR: apt-get finished but $CHROMIUM is still missing" >&2
     exit 1

@@ -9,6 +9,10 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import {
+  RateLimitExceededException,
+  RateLimiterUnavailableError,
+} from '../rate-limit/rate-limit.errors.js';
 import { SandboxError } from '../sandbox/sandbox.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
@@ -84,6 +88,22 @@ export class DomainErrorFilter implements ExceptionFilter {
           };
       }
     }
+    if (error instanceof RateLimiterUnavailableError) {
+      // Fail closed: without a working limiter, runs are refused, never let through unlimited.
+      this.logger.error(`rate limiter unavailable: ${String(error.cause)}`);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        message: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      };
+    }
+    if (error instanceof RateLimitExceededException) {
+      return {
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        message: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      };
+    }
     // Nest wraps the body parser's errors in an HttpException; their own type says more.
     const cause: unknown = error instanceof HttpException ? error.cause : error;
     if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
@@ -95,10 +115,12 @@ export class DomainErrorFilter implements ExceptionFilter {
         typeof answer === 'string'
           ? answer
           : ((answer as { message?: string | string[] }).message ?? error.message);
+      const status = error.getStatus();
       return {
-        status: error.getStatus(),
+        status,
         message: Array.isArray(message) ? message.join('; ') : message,
-        headers: {},
+        // RFC 9110: a 401 names the scheme to authenticate with.
+        headers: status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
       };
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
