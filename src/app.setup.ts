@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
+import { assertJsonDepth } from './common/json-depth.js';
 
 /**
  * Everything main.ts does to the application besides listening, shared with the end-to-end
@@ -11,7 +12,13 @@ import { AppModule } from './app.module.js';
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
-  app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES });
+  // body-parser's verify hook sees the raw bytes before JSON.parse; Nest's option type leaves
+  // it out only because Nest uses it itself when rawBody is on, which it is not here.
+  const jsonOptions = {
+    limit: config.BODY_LIMIT_BYTES,
+    verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
+  };
+  app.useBodyParser('json', jsonOptions);
   app.disable('x-powered-by');
   // Validation rules are providers, so they can read the validated configuration.
   useContainer(app.select(AppModule), { fallbackOnErrors: true });
