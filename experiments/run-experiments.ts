@@ -18,6 +18,8 @@ async function main(): Promise<number> {
   console.log(
     `Sending ${attacks.length} attacks to ${baseUrl} (runtime ${context.limits.runtime} expected)\n`,
   );
+  printRow(['attack', 'expected', 'observed', 'verdict']);
+  printRow(WIDTHS.map((width) => '-'.repeat(width)));
   const rows: string[][] = [];
   let failed = 0;
   for (const attack of attacks) {
