@@ -22,6 +22,7 @@ export interface SandboxPolicy {
   readonly timeoutMs: number;
   readonly memoryBytes: number;
   readonly nanoCpus: number;
+  /** Most processes and threads the program may run at once. */
   readonly pidsLimit: number;
   readonly outputLimitBytes: number;
   readonly tmpfsBytes: number;
@@ -32,6 +33,24 @@ export interface SandboxPolicy {
 }
 
 const MIB = 1024 * 1024;
+
+/**
+ * Under gVisor the container's pids cgroup also holds gVisor's own kernel (the Sentry, a Go
+ * program): about 55 host threads when idle and about 5 more per guest process (measured with
+ * runsc 20221219, ptrace platform). If the cgroup is full, the Go runtime cannot start a thread
+ * and the whole sandbox crashes (exit code 2), so a 4-process program would die. Under runsc the
+ * cgroup gets this much room, and the program's own limit is enforced inside gVisor by
+ * RLIMIT_NPROC, which gVisor counts per sandbox (under runc it would count every process of
+ * the user on the host, across sandboxes, so runc relies on the pids cgroup alone).
+ */
+export const GVISOR_HOST_TASKS = { base: 128, perProgramProcess: 8 } as const;
+
+/** The pids cgroup limit of the container: the program's own under runc, plus gVisor's under runsc. */
+export function hostPidsLimit(policy: SandboxPolicy): number {
+  return policy.runtime === 'runsc'
+    ? GVISOR_HOST_TASKS.base + GVISOR_HOST_TASKS.perProgramProcess * policy.pidsLimit
+    : policy.pidsLimit;
+}
 
 export function sandboxPolicyFrom(config: AppConfig): SandboxPolicy {
   return {
@@ -99,7 +118,7 @@ export function containerCreateOptions(
     Memory: policy.memoryBytes,
     MemorySwap: policy.memoryBytes, // equal to Memory: no swap at all
     NanoCpus: policy.nanoCpus,
-    PidsLimit: policy.pidsLimit,
+    PidsLimit: hostPidsLimit(policy),
     ReadonlyRootfs: true,
     Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpfsBytes},mode=1777` },
     ShmSize: policy.tmpfsBytes,
@@ -112,6 +131,9 @@ export function containerCreateOptions(
       { Name: 'nofile', Soft: policy.openFilesLimit, Hard: policy.openFilesLimit },
       { Name: 'core', Soft: 0, Hard: 0 },
       { Name: 'fsize', Soft: policy.fileSizeLimitBytes, Hard: policy.fileSizeLimitBytes },
+      ...(policy.runtime === 'runsc'
+        ? [{ Name: 'nproc', Soft: policy.pidsLimit, Hard: policy.pidsLimit }]
+        : []),
     ],
     // Output is read through the attach stream; nothing is written to the host's disk.
     LogConfig: { Type: 'none', Config: {} },

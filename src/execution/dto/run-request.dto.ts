@@ -1,4 +1,4 @@
-import { IsOptional, IsString, Validate } from 'class-validator';
+import { IsOptional, IsString, NotContains, Validate } from 'class-validator';
 import { CodeLengthRule, StdinSizeRule } from '../program-limits.js';
 
 export class RunRequestDto {
@@ -6,6 +6,9 @@ export class RunRequestDto {
    * The Python 3.11 program to run. Counted in Unicode code points: 5000 emoji are 5000 characters.
    * @example 'print(2 + 2)'
    */
+  // Python 3.11 silently stops reading a source file at a NUL: refuse it rather than run half.
+  // (Checks run bottom-up: this one last, after the type and the length.)
+  @NotContains('\u0000', { message: 'code must not contain NUL characters (U+0000)' })
   @IsString()
   @Validate(CodeLengthRule)
   code!: string;
