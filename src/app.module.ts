@@ -8,6 +8,8 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /** The static web page lives in public/ at the project root (beside src/ and dist/). */
 const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
@@ -15,6 +17,7 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
 @Module({
   imports: [
     ConfigModule,
+    LoggingModule,
     ThrottlerModule.forRootAsync({
       imports: [ConfigModule],
       inject: [AppConfig],
@@ -24,10 +27,11 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
     }),
     ServeStaticModule.forRoot({
       rootPath: PUBLIC_DIR,
-      exclude: ['/run', '/health{/*path}', '/docs{/*path}', '/docs-json'],
+      exclude: ['/run', '/health{/*path}', '/metrics', '/docs{/*path}', '/docs-json'],
     }),
     ExecutionModule,
     HealthModule,
+    MetricsModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ThrottlerGuard },

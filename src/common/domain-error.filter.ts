@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { RunRejectedError } from '../admission/run-rejected.error.js';
 import { SandboxError } from '../sandbox/sandbox.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
@@ -17,6 +18,9 @@ const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
   image_missing: 30,
   runtime_missing: 30,
 };
+
+/** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */
 interface BodyParserError {
@@ -38,8 +42,8 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 
 /**
  * The one place where errors become HTTP answers, always as {statusCode, message, error}.
- * Domain errors of the sandbox become 503 with Retry-After; anything unexpected is logged
- * and answered with a 500 that reveals nothing.
+ * Domain errors of the sandbox and refusals of admission control become 503 with Retry-After;
+ * anything unexpected is logged and answered with a 500 that reveals nothing.
  */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -72,6 +76,20 @@ export class DomainErrorFilter implements ExceptionFilter {
             message: error.message,
             headers: { 'Retry-After': String(RETRY_AFTER_SECONDS[error.kind]) },
           };
+      }
+    }
+    if (error instanceof RunRejectedError) {
+      switch (error.kind) {
+        case 'queue_full':
+        case 'queue_timeout':
+        case 'shutting_down':
+          return {
+            status: HttpStatus.SERVICE_UNAVAILABLE,
+            message: error.message,
+            headers: { 'Retry-After': String(error.retryAfterSeconds) },
+          };
+        case 'client_gone':
+          return { status: CLIENT_CLOSED_REQUEST, message: error.message, headers: {} };
       }
     }
     // Nest wraps the body parser's errors in an HttpException; their own type says more.

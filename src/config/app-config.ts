@@ -11,6 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { availableParallelism } from 'node:os';
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -106,6 +107,44 @@ export class AppConfig {
   @Min(1000)
   @Max(86_400_000)
   RATE_LIMIT_WINDOW_MS = 60_000;
+
+  /** Programs that may run at once; the default is one per CPU core of the host. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  SANDBOX_MAX_CONCURRENT = Math.max(1, availableParallelism());
+
+  /** Runs that may wait for a free slot; past this POST /run answers 503 at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  SANDBOX_QUEUE_LIMIT = 20;
+
+  /** Longest a run waits in the queue before it is answered 503 (it never starts late). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SANDBOX_QUEUE_WAIT_MS = 10_000;
+
+  /**
+   * How long an instance's lease on the engine lasts without renewal. Containers of an
+   * instance whose lease has lapsed are removed by the other instances (see docs/OPERATIONS.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(3000)
+  @Max(3_600_000)
+  INSTANCE_LEASE_MS = 15_000;
+
+  /** Longest a short engine call (ping, create, inspect, kill, remove, list) may take before the engine counts as unavailable. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  ENGINE_TIMEOUT_MS = 5000;
 
   /** Docker engine address; empty means dockerode's defaults (DOCKER_HOST, then the local socket). */
   @IsOptional()

@@ -8,15 +8,16 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { SandboxService } from '../sandbox/sandbox.service.js';
+import { ClientGoneSignal, RequestId } from '../common/request-context.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { RunRequestDto } from './dto/run-request.dto.js';
 import { RunResponseDto } from './dto/run-response.dto.js';
+import { ExecutionService } from './execution.service.js';
 
 @ApiTags('execution')
 @Controller()
 export class ExecutionController {
-  constructor(private readonly sandbox: SandboxService) {}
+  constructor(private readonly execution: ExecutionService) {}
 
   @Post('run')
   @HttpCode(200)
@@ -44,9 +45,13 @@ export class ExecutionController {
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
     description:
-      'The Docker engine is unreachable or the sandbox image is missing; see Retry-After.',
+      'The service is busy (all run slots taken and the queue full, or no slot within the queue wait), shutting down, or the Docker engine is unreachable or the sandbox image is missing; see Retry-After.',
   })
-  run(@Body() request: RunRequestDto): Promise<RunResponseDto> {
-    return this.sandbox.run({ code: request.code, stdin: request.stdin });
+  run(
+    @Body() request: RunRequestDto,
+    @RequestId() requestId: string,
+    @ClientGoneSignal() signal: AbortSignal,
+  ): Promise<RunResponseDto> {
+    return this.execution.run({ code: request.code, stdin: request.stdin }, { requestId, signal });
   }
 }
