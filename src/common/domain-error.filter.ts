@@ -51,12 +51,13 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const { status, message, headers } = this.describe(error);
+    const { status, message, headers, details } = this.describe(error);
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     const body: ErrorResponseDto = {
       statusCode: status,
       message,
       error: STATUS_CODES[status] ?? 'Error',
+      ...(details ? { details } : {}),
     };
     response.status(status).json(body);
   }
@@ -65,6 +66,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     status: number;
     message: string;
     headers: Record<string, string>;
+    details?: Record<string, unknown>;
   } {
     if (error instanceof SandboxError) {
       switch (error.kind) {
@@ -97,6 +99,18 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
       return { status: cause.status, message: bodyParserMessage(cause), headers: {} };
     }
+    if (error instanceof HttpException && isFailedHealthCheck(error.getResponse())) {
+      const result = error.getResponse() as FailedHealthCheck;
+      const failed = Object.entries(result.error).map(
+        ([name, state]) => `${name} (${String(state.message ?? state.status)})`,
+      );
+      return {
+        status: error.getStatus(),
+        message: `not ready: ${failed.join('; ')}`,
+        headers: {},
+        details: result.details,
+      };
+    }
     if (error instanceof HttpException) {
       const answer = error.getResponse();
       const message =
@@ -116,6 +130,23 @@ export class DomainErrorFilter implements ExceptionFilter {
       headers: {},
     };
   }
+}
+
+/** What @nestjs/terminus throws (inside a 503) when a health check fails. */
+interface FailedHealthCheck {
+  status: 'error';
+  error: Record<string, { status: string; message?: unknown }>;
+  details: Record<string, unknown>;
+}
+
+function isFailedHealthCheck(answer: unknown): answer is FailedHealthCheck {
+  return (
+    typeof answer === 'object' &&
+    answer !== null &&
+    (answer as FailedHealthCheck).status === 'error' &&
+    typeof (answer as FailedHealthCheck).error === 'object' &&
+    typeof (answer as FailedHealthCheck).details === 'object'
+  );
 }
 
 function bodyParserMessage(error: BodyParserError): string {

@@ -9,4 +9,6 @@ export class ErrorResponseDto {
   message!: string;
   /** @example Bad Request */
   error!: string;
+  /** Health checks only: the state of every check (engine, image, runtime, queue). */
+  details?: Record<string, unknown>;
 }

@@ -91,8 +91,11 @@ describe('ContainerReaper', () => {
     expect(removed.sort()).toEqual(['leaked', 'mine-leaked']);
   });
 
-  it('spares the young containers of an instance that has not written its first lease yet', async () => {
-    const { reaper, removed } = world([container('new', 'starting', 3_000)], []);
+  it('never judges dead an instance that holds no lease record (starting, or an older version)', async () => {
+    const { reaper, removed } = world(
+      [container('new', 'starting', 3_000), container('old', 'lease-less', 600_000)],
+      [],
+    );
     await reaper.reap();
     expect(removed).toEqual([]);
   });

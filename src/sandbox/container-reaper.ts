@@ -36,8 +36,9 @@ export type ReapReason = 'expired' | 'dead_instance';
  * three times per INSTANCE_LEASE_MS. A container is reaped when
  *  - it carries MAX_LIFETIME_LABEL and is older than that (a run that leaked, for example
  *    because the engine went away while it ran), or
- *  - its instance holds no valid lease (it was killed, or its host died) and the container is
- *    older than one lease period (so a just-started instance can write its first lease).
+ *  - its instance is known dead: it held a lease and the lease has lapsed (the process was
+ *    killed, or its host died). An instance with no lease record at all (one just starting,
+ *    or an older version that keeps no lease) is never judged dead.
  * Runs at start-up (before the service listens) and then on every renewal, so any live
  * instance clears up after a dead one. See docs/OPERATIONS.md for the design.
  */
@@ -113,27 +114,29 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
       this.leases.list(),
       this.engine.list({ [MANAGED_LABEL]: 'true' }),
     ]);
+    // An instance is dead when it has lease records and none of them is still valid.
     const live = new Set([this.instanceId]);
+    const leased = new Set<string>();
     for (const lease of leases) {
+      leased.add(lease.instanceId);
       if (lease.writtenAt + lease.durationMs > now) live.add(lease.instanceId);
     }
+    const dead = new Set([...leased].filter((id) => !live.has(id)));
     const doomed: { id: string; instanceId: string; reason: ReapReason }[] = [];
     for (const container of containers) {
       const instanceId = container.labels[INSTANCE_LABEL] ?? '';
-      const age = container.createdAt === undefined ? Infinity : now - container.createdAt;
+      const age = container.createdAt === undefined ? 0 : now - container.createdAt;
       const maxLifetime = Number(container.labels[MAX_LIFETIME_LABEL]);
       if (Number.isFinite(maxLifetime) && age > maxLifetime) {
         doomed.push({ id: container.id, instanceId, reason: 'expired' });
-      } else if (!live.has(instanceId) && age > this.leaseMs) {
+      } else if (dead.has(instanceId)) {
         doomed.push({ id: container.id, instanceId, reason: 'dead_instance' });
       }
     }
     await Promise.all(doomed.map((c) => this.engine.remove(c.id)));
-    // Leases of dead instances are no use to anyone once their containers are gone.
+    // A dead instance's lapsed lease goes only after its containers (it is what marks them).
     await Promise.all(
-      leases
-        .filter((l) => !live.has(l.instanceId) && l.writtenAt + l.durationMs <= now)
-        .map((l) => this.leases.remove(l.name)),
+      leases.filter((l) => dead.has(l.instanceId)).map((l) => this.leases.remove(l.name)),
     );
     return doomed;
   }
