@@ -49,7 +49,7 @@ describe('RunQueue', () => {
     expect(q.stats).toMatchObject({ running: 2, waiting: 1 });
     expect(q.saturated).toBe(true);
 
-    const refused = await rejection(q.run(async () => 'never'));
+    const refused = await rejection(q.run(() => Promise.resolve('never')));
     expect(refused.kind).toBe('queue_full');
     expect(refused.retryAfterSeconds).toBe(5);
 
@@ -73,7 +73,7 @@ describe('RunQueue', () => {
       });
       const a = holder();
       const first = q.run(a.task);
-      const waiting = jest.fn(async () => 'late');
+      const waiting = jest.fn(() => Promise.resolve('late'));
       const second = q.run(waiting);
       jest.advanceTimersByTime(1001);
       expect((await rejection(second)).kind).toBe('queue_timeout');
@@ -91,7 +91,7 @@ describe('RunQueue', () => {
     const a = holder();
     const first = q.run(a.task);
     const controller = new AbortController();
-    const second = q.run(async () => 'never', controller.signal);
+    const second = q.run(() => Promise.resolve('never'), controller.signal);
     controller.abort();
     expect((await rejection(second)).kind).toBe('client_gone');
     expect(q.stats.waiting).toBe(0);
@@ -103,12 +103,12 @@ describe('RunQueue', () => {
     const q = queue({ SANDBOX_MAX_CONCURRENT: 1, SANDBOX_QUEUE_LIMIT: 5 });
     const a = holder();
     const first = q.run(a.task);
-    const queued = q.run(async () => 'never');
+    const queued = q.run(() => Promise.resolve('never'));
     await tick();
     let drained = false;
     const draining = q.drain().then(() => (drained = true));
     expect((await rejection(queued)).kind).toBe('shutting_down');
-    expect((await rejection(q.run(async () => 'never'))).kind).toBe('shutting_down');
+    expect((await rejection(q.run(() => Promise.resolve('never')))).kind).toBe('shutting_down');
     await tick();
     expect(drained).toBe(false);
     a.release();
@@ -120,6 +120,6 @@ describe('RunQueue', () => {
   it('frees the slot when a task fails', async () => {
     const q = queue({ SANDBOX_MAX_CONCURRENT: 1, SANDBOX_QUEUE_LIMIT: 0 });
     await expect(q.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await q.run(async () => 'next')).toBe('next');
+    expect(await q.run(() => Promise.resolve('next'))).toBe('next');
   });
 });

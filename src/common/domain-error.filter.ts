@@ -102,7 +102,8 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (error instanceof HttpException && isFailedHealthCheck(error.getResponse())) {
       const result = error.getResponse() as FailedHealthCheck;
       const failed = Object.entries(result.error).map(
-        ([name, state]) => `${name} (${String(state.message ?? state.status)})`,
+        ([name, state]) =>
+          `${name} (${typeof state.message === 'string' ? state.message : state.status})`,
       );
       return {
         status: error.getStatus(),

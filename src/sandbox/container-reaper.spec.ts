@@ -13,13 +13,14 @@ const LEASE_MS = 15_000;
 function world(containers: ContainerSummary[], leases: InstanceLease[]) {
   const removed: string[] = [];
   const engine = {
-    list: async () => containers.filter((c) => !removed.includes(c.id)),
-    remove: async (id: string) => {
+    list: () => Promise.resolve(containers.filter((c) => !removed.includes(c.id))),
+    remove: (id: string) => {
       removed.push(id);
+      return Promise.resolve();
     },
   } as unknown as ContainerEngine;
   const store: LeaseStore = {
-    write: async (instanceId, durationMs) => {
+    write: (instanceId, durationMs) => {
       const lease = {
         name: `lease-${instanceId}-${leases.length}`,
         instanceId,
@@ -27,13 +28,14 @@ function world(containers: ContainerSummary[], leases: InstanceLease[]) {
         writtenAt: NOW,
       };
       leases.push(lease);
-      return lease;
+      return Promise.resolve(lease);
     },
-    list: async () => [...leases],
-    remove: async (name) => {
+    list: () => Promise.resolve([...leases]),
+    remove: (name) => {
       leases.splice(leases.findIndex((l) => l.name === name) >>> 0, 1);
+      return Promise.resolve();
     },
-    now: async () => NOW,
+    now: () => Promise.resolve(NOW),
   };
   const sandbox = { instanceId: 'me' } as SandboxService;
   const config = Object.assign(new AppConfig(), { INSTANCE_LEASE_MS: LEASE_MS });

@@ -125,7 +125,7 @@ describe('admission control, health, metrics and logs under load', () => {
       'the container is gone',
       async () => (await containersOfRequest(requestId)).length === 0,
     );
-    await until('the run is logged', async () => t.logs().includes('"clientGone":true'));
+    await until('the run is logged', () => Promise.resolve(t.logs().includes('"clientGone":true')));
     const finished = t
       .logs()
       .split('\n')
