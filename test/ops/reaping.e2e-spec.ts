@@ -47,7 +47,10 @@ describe('reaping after a crash (kill -9)', () => {
       // Reaping happens before the new instance listens.
       expect(await containersOf(doomed.instanceId)).toEqual([]);
       expect(await leasesOf(doomed.instanceId)).toEqual([]);
-      expect(next.logs()).toMatch(/reaped 1 container\(s\): 1 dead_instance/);
+      // (pino writes asynchronously: the log line may follow the listening line)
+      await until('the reaping is logged', () =>
+        Promise.resolve(/reaped 1 container\(s\): 1 dead_instance/.test(next?.logs() ?? '')),
+      );
       expect((await containersOf(survivor.instanceId)).map((c) => c.State)).toEqual(['running']);
 
       const answer = await surviving;
@@ -78,7 +81,9 @@ describe('reaping after a crash (kill -9)', () => {
         'the watcher reaps it',
         async () => (await containersOf(doomed.instanceId)).length === 0,
       );
-      expect(watcher.logs()).toMatch(/reaped 1 container\(s\): 1 dead_instance/);
+      await until('the reaping is logged', () =>
+        Promise.resolve(/reaped 1 container\(s\): 1 dead_instance/.test(watcher.logs())),
+      );
     } finally {
       await doomed.stop('SIGKILL');
       expect(await watcher.stop()).toBe(0);
