@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/',
       'coverage/',
       'public/vendor/',
+      'public/app.js',
       'eslint.config.mjs',
       'jest.config.js',
     ],
@@ -40,6 +41,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
+  },
+  {
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['public/**/*.js'],

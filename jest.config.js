@@ -14,7 +14,13 @@ export default {
   // Programs in the end-to-end suites run up to the 5 s sandbox limit, several per test.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      setupFiles: ['reflect-metadata'],
+    },
     {
       ...common,
       displayName: 'e2e',

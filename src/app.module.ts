@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { ServeStaticModule } from '@nestjs/serve-static';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { join } from 'node:path';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
-import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -18,13 +16,6 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
   imports: [
     ConfigModule,
     LoggingModule,
-    ThrottlerModule.forRootAsync({
-      imports: [ConfigModule],
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => [
-        { name: 'run', ttl: config.RATE_LIMIT_WINDOW_MS, limit: config.RATE_LIMIT },
-      ],
-    }),
     ServeStaticModule.forRoot({
       rootPath: PUBLIC_DIR,
       exclude: ['/run', '/health{/*path}', '/metrics', '/docs{/*path}', '/docs-json'],
@@ -33,9 +24,6 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
     HealthModule,
     MetricsModule,
   ],
-  providers: [
-    { provide: APP_GUARD, useClass: ThrottlerGuard },
-    { provide: APP_FILTER, useClass: DomainErrorFilter },
-  ],
+  providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
 })
 export class AppModule {}

@@ -4,11 +4,16 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  ServiceUnavailableException,
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { RunRejectedError } from '../admission/run-rejected.error.js';
+import {
+  RateLimitExceededException,
+  RateLimiterUnavailableError,
+} from '../rate-limit/rate-limit.errors.js';
 import { SandboxError } from '../sandbox/sandbox.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
@@ -31,6 +36,10 @@ interface BodyParserError {
   message: string;
 }
 
+function isHealthReport(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
+}
+
 function isBodyParserError(error: unknown): error is BodyParserError {
   return (
     typeof error === 'object' &&
@@ -51,13 +60,17 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const { status, message, headers, details } = this.describe(error);
+    // Terminus reports a failed readiness check as a 503 whose body is the health report itself.
+    if (error instanceof ServiceUnavailableException && isHealthReport(error.getResponse())) {
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).json(error.getResponse());
+      return;
+    }
+    const { status, message, headers } = this.describe(error);
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
     const body: ErrorResponseDto = {
       statusCode: status,
       message,
       error: STATUS_CODES[status] ?? 'Error',
-      ...(details ? { details } : {}),
     };
     response.status(status).json(body);
   }
@@ -66,7 +79,6 @@ export class DomainErrorFilter implements ExceptionFilter {
     status: number;
     message: string;
     headers: Record<string, string>;
-    details?: Record<string, unknown>;
   } {
     if (error instanceof SandboxError) {
       switch (error.kind) {
@@ -94,23 +106,26 @@ export class DomainErrorFilter implements ExceptionFilter {
           return { status: CLIENT_CLOSED_REQUEST, message: error.message, headers: {} };
       }
     }
+    if (error instanceof RateLimiterUnavailableError) {
+      // Fail closed: without a working limiter, runs are refused, never let through unlimited.
+      this.logger.error(`rate limiter unavailable: ${String(error.cause)}`);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        message: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      };
+    }
+    if (error instanceof RateLimitExceededException) {
+      return {
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        message: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      };
+    }
     // Nest wraps the body parser's errors in an HttpException; their own type says more.
     const cause: unknown = error instanceof HttpException ? error.cause : error;
     if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
       return { status: cause.status, message: bodyParserMessage(cause), headers: {} };
-    }
-    if (error instanceof HttpException && isFailedHealthCheck(error.getResponse())) {
-      const result = error.getResponse() as FailedHealthCheck;
-      const failed = Object.entries(result.error).map(
-        ([name, state]) =>
-          `${name} (${typeof state.message === 'string' ? state.message : state.status})`,
-      );
-      return {
-        status: error.getStatus(),
-        message: `not ready: ${failed.join('; ')}`,
-        headers: {},
-        details: result.details,
-      };
     }
     if (error instanceof HttpException) {
       const answer = error.getResponse();
@@ -118,10 +133,12 @@ export class DomainErrorFilter implements ExceptionFilter {
         typeof answer === 'string'
           ? answer
           : ((answer as { message?: string | string[] }).message ?? error.message);
+      const status = error.getStatus();
       return {
-        status: error.getStatus(),
+        status,
         message: Array.isArray(message) ? message.join('; ') : message,
-        headers: {},
+        // RFC 9110: a 401 names the scheme to authenticate with.
+        headers: status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
       };
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -131,23 +148,6 @@ export class DomainErrorFilter implements ExceptionFilter {
       headers: {},
     };
   }
-}
-
-/** What @nestjs/terminus throws (inside a 503) when a health check fails. */
-interface FailedHealthCheck {
-  status: 'error';
-  error: Record<string, { status: string; message?: unknown }>;
-  details: Record<string, unknown>;
-}
-
-function isFailedHealthCheck(answer: unknown): answer is FailedHealthCheck {
-  return (
-    typeof answer === 'object' &&
-    answer !== null &&
-    (answer as FailedHealthCheck).status === 'error' &&
-    typeof (answer as FailedHealthCheck).error === 'object' &&
-    typeof (answer as FailedHealthCheck).details === 'object'
-  );
 }
 
 function bodyParserMessage(error: BodyParserError): string {

@@ -4,11 +4,9 @@ export class ErrorResponseDto {
   statusCode!: number;
   /**
    * What went wrong, naming the field and the limit where there is one.
-   * @example code must be at most 5000 characters (got 5001)
+   * @example 'code must be at most 5000 characters (got 5001)'
    */
   message!: string;
-  /** @example Bad Request */
+  /** @example 'Bad Request' */
   error!: string;
-  /** Health checks only: the state of every check (engine, image, runtime, queue). */
-  details?: Record<string, unknown>;
 }

@@ -10,8 +10,11 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateBy,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
+import { apiKeyProblems, parseApiKeys } from '../auth/api-keys.js';
+import { InvalidTrustProxyError, parseTrustProxy } from '../rate-limit/trust-proxy.js';
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -108,6 +111,33 @@ export class AppConfig {
   @Max(86_400_000)
   RATE_LIMIT_WINDOW_MS = 60_000;
 
+  /**
+   * Proxies whose X-Forwarded-For is believed when naming the client for rate limiting: a hop
+   * count (e.g. 1 behind one reverse proxy) or comma-separated addresses/CIDRs of the proxies.
+   * Empty: trust none, the client is the socket's peer. "true"/"*" are refused: trusting
+   * everyone lets a client spoof its address and get a fresh quota.
+   */
+  @IsString()
+  @Satisfies(trustProxyProblem)
+  TRUST_PROXY = '';
+
+  /**
+   * Comma-separated API keys, each at least 16 printable ASCII characters. When set, POST /run
+   * needs one (Authorization: Bearer <key> or X-API-Key) and is rate-limited per key.
+   * Empty: POST /run is open to anyone who can reach the service.
+   */
+  @IsString()
+  @Satisfies((value) => apiKeyProblems(parseApiKeys(value)).join('; ') || undefined)
+  API_KEYS = '';
+
+  /**
+   * Fault injection for the end-to-end tests only: "1" makes every rate-limiter storage call
+   * fail, to prove that POST /run then refuses requests (503) instead of letting them through.
+   * Never set it in production: the service would refuse every run.
+   */
+  @IsIn(['', '0', '1'])
+  TEST_BREAK_RATE_LIMIT_STORAGE: '' | '0' | '1' = '';
+
   /** Programs that may run at once; the default is one per CPU core of the host. */
   @Type(() => Number)
   @IsInt()
@@ -155,12 +185,36 @@ export class AppConfig {
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
 }
 
+/** A string setting checked by `problemOf`, which names the problem or returns undefined. */
+function Satisfies(problemOf: (value: string) => string | undefined) {
+  return ValidateBy({
+    name: 'satisfies',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && problemOf(value) === undefined,
+      defaultMessage: (args) => problemOf(String(args?.value)) ?? 'invalid value',
+    },
+  });
+}
+
+function trustProxyProblem(value: string): string | undefined {
+  try {
+    parseTrustProxy(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidTrustProxyError) return error.message;
+    throw error;
+  }
+}
+
 export class InvalidConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'InvalidConfigError';
   }
 }
+
+/** Settings whose values never appear in error messages. */
+const SECRET_SETTINGS = new Set(['API_KEYS']);
 
 /** Reads, converts and checks the environment. Unknown variables are ignored. */
 export function loadAppConfig(env: Record<string, string | undefined>): AppConfig {
@@ -176,7 +230,7 @@ export function loadAppConfig(env: Record<string, string | undefined>): AppConfi
     throw new InvalidConfigError(
       errors.map(
         (e) =>
-          `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+          `${e.property}=${SECRET_SETTINGS.has(e.property) ? '<redacted>' : JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
       ),
     );
   }

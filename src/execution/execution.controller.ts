@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
@@ -6,8 +6,11 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
+import { ApiKeyAuth } from '../auth/api-key.docs.js';
+import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
+import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
 import { ClientGoneSignal, RequestId } from '../common/request-context.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { RunRequestDto } from './dto/run-request.dto.js';
@@ -21,6 +24,10 @@ export class ExecutionController {
 
   @Post('run')
   @HttpCode(200)
+  // Counted first (per valid key, else per address), so requests with bad keys are limited too.
+  @UseGuards(RunRateLimitGuard, ApiKeyGuard)
+  @ApiKeyAuth()
+  @ApiRateLimited()
   @ApiOperation({
     summary: 'Run a Python program',
     description:
@@ -29,6 +36,7 @@ export class ExecutionController {
   @ApiOkResponse({
     type: RunResponseDto,
     description: 'The program ran (whatever its own outcome).',
+    headers: RATE_LIMIT_HEADERS,
   })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
@@ -38,14 +46,10 @@ export class ExecutionController {
     type: ErrorResponseDto,
     description: 'The request body is over the body limit.',
   })
-  @ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description: 'Rate limit reached; see Retry-After.',
-  })
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
     description:
-      'The service is busy (all run slots taken and the queue full, or no slot within the queue wait), shutting down, or the Docker engine is unreachable or the sandbox image is missing; see Retry-After.',
+      'The service is busy (all run slots taken and the queue full, or no slot within the queue wait) or shutting down, the Docker engine is unreachable, the sandbox image is missing, or the rate limiter is unavailable (runs are then refused, never let through unlimited); see Retry-After.',
   })
   run(
     @Body() request: RunRequestDto,

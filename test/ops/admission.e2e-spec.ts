@@ -51,7 +51,7 @@ describe('admission control, health, metrics and logs under load', () => {
     const live = await request(t.url).get('/health/live').expect(200);
     expect(live.body).toEqual({ status: 'ok' });
     const ready = await request(t.url).get('/health').expect(503);
-    expect(ready.body.message).toMatch(/^not ready: queue \(saturated: 1 running, 1 waiting/);
+    expect(ready.body.error.queue.message).toMatch(/^saturated: 1 running, 1 waiting/);
     expect(ready.body.details.engine.status).toBe('up');
     expect(ready.body.details.queue.status).toBe('down');
     expect(await metric(t.url, 'sce_runs_in_flight')).toBe(1);

@@ -4,7 +4,7 @@ import { CodeLengthRule, StdinSizeRule } from '../program-limits.js';
 export class RunRequestDto {
   /**
    * The Python 3.11 program to run. Counted in Unicode code points: 5000 emoji are 5000 characters.
-   * @example print(2 + 2)
+   * @example 'print(2 + 2)'
    */
   @IsString()
   @Validate(CodeLengthRule)

@@ -1,0 +1,28 @@
+import {
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { ApiKeyRing, presentedKey } from './api-keys.js';
+
+/** When API_KEYS is set, lets a request through only with one of them; otherwise lets all through. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly keys: ApiKeyRing) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.keys.enabled) return true;
+    const key = presentedKey(context.switchToHttp().getRequest<Request>().headers);
+    if (key === undefined) {
+      throw new UnauthorizedException(
+        'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>',
+      );
+    }
+    if (this.keys.identify(key) === undefined) {
+      throw new UnauthorizedException('the API key is not valid');
+    }
+    return true;
+  }
+}

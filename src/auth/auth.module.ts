@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { ConfigModule } from '../config/config.module.js';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyRing, parseApiKeys } from './api-keys.js';
+
+/** Optional API keys (API_KEYS) for POST /run. */
+@Module({
+  imports: [ConfigModule],
+  providers: [
+    {
+      provide: ApiKeyRing,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new ApiKeyRing(parseApiKeys(config.API_KEYS)),
+    },
+    ApiKeyGuard,
+  ],
+  exports: [ApiKeyRing, ApiKeyGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import { InvalidConfigError, loadAppConfig } from './app-config.js';
+
+describe('AppConfig: rate limit, proxies and API keys', () => {
+  it('defaults to 30 runs a minute, no trusted proxy and no API keys', () => {
+    const config = loadAppConfig({});
+    expect(config.RATE_LIMIT).toBe(30);
+    expect(config.RATE_LIMIT_WINDOW_MS).toBe(60_000);
+    expect(config.TRUST_PROXY).toBe('');
+    expect(config.API_KEYS).toBe('');
+    expect(config.TEST_BREAK_RATE_LIMIT_STORAGE).toBe('');
+  });
+
+  it.each(['true', '*'])('refuses TRUST_PROXY=%s', (value) => {
+    expect(() => loadAppConfig({ TRUST_PROXY: value })).toThrow(
+      /TRUST_PROXY="[^"]+": trusting every proxy/,
+    );
+  });
+
+  it('accepts a hop count or proxy addresses', () => {
+    expect(loadAppConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe('1');
+    expect(loadAppConfig({ TRUST_PROXY: '10.0.0.0/8,::1' }).TRUST_PROXY).toBe('10.0.0.0/8,::1');
+  });
+
+  it('refuses short API keys and never prints them', () => {
+    let error: unknown;
+    try {
+      loadAppConfig({ API_KEYS: 'tooshort' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('API_KEYS=<redacted>: key #1 is 8 characters; use at least 16');
+    expect(message).not.toContain('tooshort');
+  });
+
+  it('takes the fault-injection switch only as 1, 0 or empty', () => {
+    expect(
+      loadAppConfig({ TEST_BREAK_RATE_LIMIT_STORAGE: '1' }).TEST_BREAK_RATE_LIMIT_STORAGE,
+    ).toBe('1');
+    expect(() => loadAppConfig({ TEST_BREAK_RATE_LIMIT_STORAGE: 'yes' })).toThrow(
+      /TEST_BREAK_RATE_LIMIT_STORAGE/,
+    );
+  });
+});

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  normalizeIp,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { ApiKeyRing, presentedKey } from '../auth/api-keys.js';
+import { RateLimitExceededException, RateLimiterUnavailableError } from './rate-limit.errors.js';
+import {
+  rateLimitHeaders,
+  rateLimitMessage,
+  retryAfterSeconds,
+  type RateLimitPolicy,
+  type RateLimitState,
+} from './rate-limit-policy.js';
+
+/**
+ * Rate limit of POST /run (applied there with @UseGuards; every other route is free).
+ * Differs from ThrottlerGuard in three ways:
+ * - the client is its API key when it presents a valid one, else its address (`req.ip`, which
+ *   believes X-Forwarded-For only as far as TRUST_PROXY says);
+ * - RateLimit-Limit/-Remaining/-Reset go on every answer, the 429 included;
+ * - when the storage fails, the request is refused (503), never let through.
+ */
+@Injectable()
+export class RunRateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly keys: ApiKeyRing,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, generateKey } = request;
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const key = generateKey(context, this.trackerOf(req), throttler.name ?? 'default');
+    let record: Awaited<ReturnType<ThrottlerStorage['increment']>>;
+    try {
+      record = await this.storageService.increment(
+        key,
+        ttl,
+        limit,
+        blockDuration,
+        throttler.name ?? 'default',
+      );
+    } catch (error) {
+      throw new RateLimiterUnavailableError(error);
+    }
+    const policy: RateLimitPolicy = { limit, windowMs: ttl };
+    const state: RateLimitState = {
+      totalHits: record.totalHits,
+      secondsToReset: record.timeToExpire,
+      blocked: record.isBlocked,
+      secondsToUnblock: record.timeToBlockExpire,
+    };
+    for (const [name, value] of Object.entries(rateLimitHeaders(policy, state))) {
+      res.setHeader(name, value);
+    }
+    if (state.blocked) {
+      const wait = retryAfterSeconds(state);
+      throw new RateLimitExceededException(rateLimitMessage(policy, wait), wait);
+    }
+    return true;
+  }
+
+  /** `key:<digest prefix>` for a valid API key, else `ip:<address>` (IPv6 grouped by /64). */
+  private trackerOf(req: Request): string {
+    const keyId = this.keys.identify(presentedKey(req.headers));
+    if (keyId !== undefined) return `key:${keyId}`;
+    return `ip:${normalizeIp(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { OutputCollector } from './output-collector.js';
+
+/** One frame of Docker's multiplexed stream: [stream id, 0, 0, 0, size (BE u32)] + payload. */
+function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+describe('OutputCollector', () => {
+  it('separates stdout and stderr and merges them in arrival order', () => {
+    const collector = new OutputCollector(1024, () => undefined);
+    collector.write(Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n'), frame(1, 'c\n')]));
+    expect(collector.result()).toEqual({
+      merged: 'a\nb\nc\n',
+      stdout: 'a\nc\n',
+      stderr: 'b\n',
+      truncated: false,
+    });
+  });
+
+  it('reassembles frames split at any byte, including inside headers', () => {
+    const stream = Buffer.concat([frame(1, 'héllo '), frame(2, 'wörld'), frame(1, '😀')]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const collector = new OutputCollector(1024, () => undefined);
+      collector.write(stream.subarray(0, cut));
+      collector.write(stream.subarray(cut));
+      expect(collector.result().merged).toBe('héllo wörld😀');
+    }
+  });
+
+  it('keeps exactly the limit, reports truncation and calls onLimit once', () => {
+    const onLimit = jest.fn();
+    const collector = new OutputCollector(10, onLimit);
+    collector.write(frame(1, '12345678'));
+    collector.write(frame(2, 'abcdef'));
+    collector.write(frame(1, 'more'));
+    expect(onLimit).toHaveBeenCalledTimes(1);
+    expect(collector.result()).toEqual({
+      merged: '12345678ab',
+      stdout: '12345678',
+      stderr: 'ab',
+      truncated: true,
+    });
+  });
+
+  it('does not call onLimit for output of exactly the limit', () => {
+    const onLimit = jest.fn();
+    const collector = new OutputCollector(4, onLimit);
+    collector.write(frame(1, 'abcd'));
+    expect(onLimit).not.toHaveBeenCalled();
+    expect(collector.result().truncated).toBe(false);
+  });
+
+  it('replaces invalid UTF-8 and keeps NUL bytes, so the answer is valid JSON', () => {
+    const collector = new OutputCollector(1024, () => undefined);
+    collector.write(frame(1, Buffer.from([0x61, 0xff, 0xfe, 0x00, 0x62])));
+    const { stdout } = collector.result();
+    expect(stdout).toBe('a\uFFFD\uFFFD\u0000b');
+    expect(JSON.parse(JSON.stringify({ stdout }))).toEqual({ stdout });
+  });
+});

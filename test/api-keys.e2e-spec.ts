@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startService, type RunningService } from './support/service.js';
+
+const KEY_A = 'alpha-key-0123456789abcdef';
+const KEY_B = 'bravo-key-0123456789abcdef';
+const PROGRAM = { code: 'print("with a key")' };
+
+const MISSING = {
+  statusCode: 401,
+  message: 'an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>',
+  error: 'Unauthorized',
+};
+const INVALID = { statusCode: 401, message: 'the API key is not valid', error: 'Unauthorized' };
+
+describe('API keys (API_KEYS set)', () => {
+  let t: RunningService;
+
+  beforeAll(async () => {
+    t = await startService({ API_KEYS: `${KEY_A}, ${KEY_B}`, RATE_LIMIT: '4' });
+  });
+
+  afterAll(async () => {
+    expect(await t.containers()).toEqual([]);
+    expect(await t.stop()).toBe(0);
+  });
+
+  it('answers 401 without a key, with a bad key or with another scheme, and runs nothing', async () => {
+    const cases: [Record<string, string>, object][] = [
+      [{}, MISSING],
+      [{ Authorization: `Basic ${KEY_A}` }, MISSING],
+      [{ Authorization: `Bearer ${KEY_A}x` }, INVALID],
+      [{ 'X-API-Key': KEY_A.slice(0, -1) }, INVALID],
+    ];
+    for (const [headers, body] of cases) {
+      const response = await request(t.url).post('/run').set(headers).send(PROGRAM);
+      expect({ headers, status: response.status, body: response.body }).toEqual({
+        headers,
+        status: 401,
+        body,
+      });
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    }
+    expect(await t.containers()).toEqual([]);
+  });
+
+  it('rate-limits requests without a valid key by address, so keys cannot be guessed fast', async () => {
+    // The four 401s above used this address's whole quota of 4.
+    const response = await request(t.url).post('/run').send(PROGRAM);
+    expect(response.status).toBe(429);
+  });
+
+  it('runs with a key in Authorization: Bearer or in X-API-Key', async () => {
+    const bearer = await request(t.url)
+      .post('/run')
+      .set('Authorization', `Bearer ${KEY_A}`)
+      .send(PROGRAM);
+    expect(bearer.status).toBe(200);
+    expect(bearer.body.output).toBe('with a key');
+    const header = await request(t.url).post('/run').set('X-API-Key', KEY_B).send(PROGRAM);
+    expect(header.status).toBe(200);
+    expect(header.body.output).toBe('with a key');
+  });
+
+  it('gives each key its own quota, apart from its address', async () => {
+    // KEY_A used 1 of 4 above; three more, then 429. KEY_B (used once) still has quota.
+    const withA = () => request(t.url).post('/run').set('X-API-Key', KEY_A).send({});
+    expect((await withA()).headers['ratelimit-remaining']).toBe('2');
+    expect((await withA()).headers['ratelimit-remaining']).toBe('1');
+    expect((await withA()).headers['ratelimit-remaining']).toBe('0');
+    const refused = await withA();
+    expect(refused.status).toBe(429);
+    const withB = await request(t.url)
+      .post('/run')
+      .set('Authorization', `Bearer ${KEY_B}`)
+      .send({});
+    expect(withB.status).toBe(400);
+    expect(withB.headers['ratelimit-remaining']).toBe('2');
+  });
+
+  it('keeps the page, the docs and health open without a key', async () => {
+    for (const path of ['/', '/app.js', '/docs', '/docs-json', '/health/live']) {
+      expect({ path, status: (await request(t.url).get(path)).status }).toEqual({
+        path,
+        status: 200,
+      });
+    }
+  });
+});
+
+describe('API keys (API_KEYS unset)', () => {
+  it('leaves POST /run open to anyone, whatever key headers are sent', async () => {
+    const t = await startService({ API_KEYS: '' });
+    try {
+      for (const headers of [
+        {},
+        { Authorization: 'Bearer anything-at-all-here' },
+        { 'X-API-Key': 'x' },
+      ]) {
+        const response = await request(t.url).post('/run').set(headers).send({ code: 'print(1)' });
+        expect(response.status).toBe(200);
+        expect(response.body.output).toBe('1');
+      }
+    } finally {
+      expect(await t.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to start with a key shorter than 16 characters, without printing it', async () => {
+    const error = await startService({ API_KEYS: 'short-secret' }).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    );
+    expect(error?.message).toContain(
+      'API_KEYS=<redacted>: key #1 is 12 characters; use at least 16',
+    );
+    expect(error?.message).not.toContain('short-secret');
+  });
+});

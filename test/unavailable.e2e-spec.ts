@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startService, type RunningService } from './support/service.js';
+
+describe('when programs cannot run', () => {
+  describe('the sandbox image is missing', () => {
+    let t: RunningService;
+    beforeAll(async () => {
+      t = await startService({ SANDBOX_IMAGE: 'safe-code-executor-missing:never' });
+    });
+    afterAll(async () => {
+      expect(await t.stop()).toBe(0);
+    });
+
+    it('answers POST /run with 503, Retry-After and how to fix it', async () => {
+      const response = await request(t.url).post('/run').send({ code: 'print(1)' }).expect(503);
+      expect(response.headers['retry-after']).toBe('30');
+      expect(response.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message:
+          'The sandbox image "safe-code-executor-missing:never" is missing on the Docker engine. Build it with: npm run sandbox:build',
+      });
+      expect(await t.containers()).toEqual([]);
+    });
+
+    it('reports the missing image on /health with 503', async () => {
+      const response = await request(t.url).get('/health').expect(503);
+      expect(response.body.details.engine.status).toBe('up');
+      expect(response.body.details.image.status).toBe('down');
+    });
+  });
+
+  describe('the Docker engine cannot be reached', () => {
+    let t: RunningService;
+    beforeAll(async () => {
+      t = await startService({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    });
+    afterAll(async () => {
+      expect(await t.stop()).toBe(0);
+    });
+
+    it('answers POST /run with 503, Retry-After and what to do', async () => {
+      const response = await request(t.url).post('/run').send({ code: 'print(1)' }).expect(503);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body.message).toMatch(
+        /^The Docker engine is unavailable \(.+\)\. Start Docker or point DOCKER_HOST at a running engine\.$/,
+      );
+    });
+
+    it('turns /health to 503 while liveness stays 200', async () => {
+      const health = await request(t.url).get('/health').expect(503);
+      expect(health.body.details.engine.status).toBe('down');
+      await request(t.url).get('/health/live').expect(200, { status: 'ok' });
+    });
+  });
+
+  it('refuses to start with an invalid setting and names it', async () => {
+    await expect(startService({ SANDBOX_MEMORY_MB: 'lots' })).rejects.toThrow(
+      /exited \(1\) before listening:[\s\S]*SANDBOX_MEMORY_MB="lots"/,
+    );
+  });
+});

@@ -1,0 +1,314 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, networkFailures, openPage, type OpenedPage } from '../support/browser.js';
+import { startService, type RunningService } from '../support/service.js';
+
+/** A short time limit keeps the timeout test quick; the page reads nothing from it. */
+const TIMEOUT_MS = 2000;
+/** Safety net for one run seen through the page (the engine may be slow under load). */
+const RUN_WAIT_MS = 30_000;
+
+/** Evaluates a JavaScript expression in the page (a string: this file is compiled without DOM types). */
+function inPage<T = unknown>(page: Page, expression: string): Promise<T> {
+  return page.evaluate<T>(expression);
+}
+
+async function setCode(page: Page, code: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  if (code !== '') await page.keyboard.insertText(code);
+}
+
+async function editorText(page: Page): Promise<string> {
+  return (await page.locator('.cm-line').allInnerTexts()).join('\n');
+}
+
+/** Waits until the page shows the end of a run and returns its badge text. */
+async function finishedBadge(page: Page): Promise<string> {
+  await page.waitForSelector('#run[aria-busy="false"]', { timeout: RUN_WAIT_MS });
+  if ((await page.locator('#status-badge').innerText()) === 'Offline') {
+    throw new Error(`the page could not reach the service: ${networkFailures.join('; ')}`);
+  }
+  return (await page.locator('#status-badge').innerText()).trim();
+}
+
+describe('the web page in a real browser', () => {
+  let service: RunningService;
+  let browser: Browser;
+  let desktop: OpenedPage;
+
+  beforeAll(async () => {
+    [service, browser] = await Promise.all([
+      startService({ SANDBOX_TIMEOUT_MS: String(TIMEOUT_MS) }),
+      launchBrowser(),
+    ]);
+    desktop = await openPage(browser, service.url);
+    await desktop.page.waitForSelector('html[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    expect(desktop.foreignRequests).toEqual([]);
+    expect(desktop.pageErrors).toEqual([]);
+    expect(await service.containers()).toEqual([]);
+    expect(await service.stop()).toBe(0);
+  });
+
+  it('loads a code editor with line numbers, a counter and the examples, from this server only', async () => {
+    const { page } = desktop;
+    await expect(page.title()).resolves.toContain('Safe Code Executor');
+    expect(await page.locator('.cm-editor .cm-lineNumbers').count()).toBe(1);
+    expect(await page.locator('.cm-content').getAttribute('aria-label')).toBe('Python code');
+    // Python highlighting: keywords get their own styled spans.
+    await setCode(page, 'def f():\n    return 1');
+    expect(await page.locator('.cm-line span', { hasText: 'def' }).count()).toBeGreaterThan(0);
+    expect(await page.locator('#counter').innerText()).toBe('21 / 5,000');
+    const examples = await page.locator('#examples option').allInnerTexts();
+    expect(examples).toEqual(
+      expect.arrayContaining([
+        'Hello, world',
+        'Read standard input',
+        'Infinite loop (time limit)',
+        'Fork bomb (process limit)',
+      ]),
+    );
+    expect(desktop.foreignRequests).toEqual([]);
+  });
+
+  it('runs a typed program with the Run button and shows its output', async () => {
+    const { page } = desktop;
+    await setCode(page, '');
+    await page.keyboard.type('print("typed in the browser", 6 * 7)');
+    expect(await editorText(page)).toBe('print("typed in the browser", 6 * 7)');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('typed in the browser 42\n');
+    expect(await page.locator('#stderr-pane').isHidden()).toBe(true);
+    expect(await page.locator('#exit-code').innerText()).toBe('exit 0');
+    expect(await page.locator('#duration').innerText()).toMatch(/^\d+ ms$|^\d+\.\d\d s$/);
+    expect(await page.locator('#quota').innerText()).toMatch(/^\d+ of \d+ runs left/);
+    expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('runs with Ctrl+Enter and Cmd+Enter without touching the code', async () => {
+    const { page } = desktop;
+    await setCode(page, 'print("keyboard")');
+    for (const chord of ['Control+Enter', 'Meta+Enter']) {
+      const before = desktop.runRequests.length;
+      await page.keyboard.press(chord);
+      expect(await finishedBadge(page)).toBe('Success');
+      expect(await page.locator('#stdout').textContent()).toBe('keyboard\n');
+      expect(desktop.runRequests.length).toBe(before + 1);
+      expect(await editorText(page)).toBe('print("keyboard")');
+    }
+  });
+
+  it('shows that a run is in progress and cannot fire it twice', async () => {
+    const { page } = desktop;
+    await setCode(page, 'import time\ntime.sleep(1.5)\nprint("once")');
+    const before = desktop.runRequests.length;
+    await page.click('#run');
+    await page.waitForSelector('#run[aria-busy="true"]');
+    expect(await page.locator('#run').isDisabled()).toBe(true);
+    expect(await page.locator('#run-label').innerText()).toBe('Running…');
+    expect(await page.locator('#status-badge').innerText()).toBe('Running');
+    await page.locator('#run').click({ force: true });
+    await page.keyboard.press('Control+Enter');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('once\n');
+    expect(desktop.runRequests.length).toBe(before + 1);
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+  });
+
+  it('indents with Tab inside the editor', async () => {
+    const { page } = desktop;
+    await setCode(page, 'x = 1');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Tab');
+    expect(await editorText(page)).toBe('    x = 1');
+    expect(await inPage(page, "document.activeElement.classList.contains('cm-content')")).toBe(
+      true,
+    );
+  });
+
+  it('shows a runtime error with stdout and stderr apart', async () => {
+    const { page } = desktop;
+    await page.selectOption('#examples', 'error');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Runtime error');
+    expect(await page.locator('#exit-code').innerText()).toBe('exit 1');
+    expect(await page.locator('#stdout').textContent()).toBe('about to divide by zero\n');
+    expect(await page.locator('#stderr').innerText()).toContain(
+      'ZeroDivisionError: division by zero',
+    );
+    expect(await page.locator('#stdout').innerText()).not.toContain('ZeroDivisionError');
+  });
+
+  it('shows a timeout when the infinite loop example hits the time limit', async () => {
+    const { page } = desktop;
+    await page.selectOption('#examples', 'infinite-loop');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Timed out');
+    expect(await page.locator('#exit-code').innerText()).toBe('killed');
+    expect(await page.locator('#stdout').textContent()).toBe('spinning...\n');
+    expect(await page.locator('#message').innerText()).toContain('time limit');
+  });
+
+  it('feeds the stdin box to the program', async () => {
+    const { page } = desktop;
+    await page.selectOption('#examples', 'stdin');
+    expect(await page.locator('#stdin-panel').getAttribute('open')).not.toBeNull();
+    await page.fill('#stdin', '10\n20\n12\n');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('read 3 numbers, sum = 42\n');
+    await page.fill('#stdin', '');
+  });
+
+  it('flags truncated output', async () => {
+    const { page } = desktop;
+    await page.selectOption('#examples', 'flood');
+    await page.click('#run');
+    await finishedBadge(page);
+    expect(await page.locator('#truncated').isVisible()).toBe(true);
+    expect(await page.locator('#truncated').innerText()).toContain('Output truncated');
+  });
+
+  it('counts characters live, warns near the limit and refuses over it', async () => {
+    const { page } = desktop;
+    const counter = page.locator('#counter');
+    await setCode(page, '#' + 'x'.repeat(4599));
+    expect(await counter.innerText()).toBe('4,600 / 5,000');
+    expect(await counter.getAttribute('data-state')).toBe('warn');
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+    await page.keyboard.insertText('y'.repeat(401));
+    expect(await counter.innerText()).toBe('5,001 / 5,000');
+    expect(await counter.getAttribute('data-state')).toBe('over');
+    expect(await page.locator('#run').isDisabled()).toBe(true);
+    await page.keyboard.press('Backspace');
+    expect(await counter.getAttribute('data-state')).toBe('warn');
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+    await setCode(page, 'print(1)');
+    expect(await counter.getAttribute('data-state')).toBe('ok');
+  });
+
+  it('can be used with the keyboard alone', async () => {
+    const { page } = desktop;
+    await setCode(page, 'print("no mouse")');
+    await inPage(page, 'document.activeElement?.blur()');
+    // From the top of the page, Tab must reach the Run button (Esc lets Tab leave the editor).
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i++) {
+      const inEditor = await inPage(
+        page,
+        "document.activeElement?.classList.contains('cm-content') ?? false",
+      );
+      if (inEditor) await page.keyboard.press('Escape');
+      await page.keyboard.press('Tab');
+      reached = await inPage<boolean>(page, "document.activeElement?.id === 'run'");
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('no mouse\n');
+  });
+
+  it('works at phone width (390 px) without scrolling sideways', async () => {
+    const phone = await openPage(browser, service.url, { width: 390 });
+    const { page } = phone;
+    await page.waitForSelector('html[data-ready="true"]');
+    const widths = await inPage<{ scroll: number; client: number }>(
+      page,
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    );
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    expect(widths.client).toBe(390);
+    await page.selectOption('#examples', 'hello');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('Hello, world!\n2 + 2 = 4\n');
+    const afterRun = await inPage<number>(page, 'document.documentElement.scrollWidth');
+    expect(afterRun).toBeLessThanOrEqual(390);
+    expect(phone.foreignRequests).toEqual([]);
+    expect(phone.pageErrors).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('the web page when the server says no', () => {
+  let browser: Browser;
+  const services: RunningService[] = [];
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const service of services) {
+      expect(await service.containers()).toEqual([]);
+      expect(await service.stop()).toBe(0);
+    }
+  });
+
+  async function pageOf(env: Record<string, string>): Promise<OpenedPage> {
+    const service = await startService(env);
+    services.push(service);
+    const opened = await openPage(browser, service.url);
+    await opened.page.waitForSelector('html[data-ready="true"]');
+    return opened;
+  }
+
+  it('explains a rate limit in words, not JSON', async () => {
+    const { page } = await pageOf({ RATE_LIMIT: '1' });
+    await setCode(page, 'print(1)');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#quota').innerText()).toMatch(/^0 of 1 runs left/);
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Rate limited');
+    const message = await page.locator('#message').innerText();
+    expect(message).toMatch(/^Slow down: rate limit of 1 runs per 60 s reached; retry in \d+ s\.$/);
+    expect(await page.locator('#stdout-pane').isHidden()).toBe(true);
+  });
+
+  it('explains a server outage in words', async () => {
+    const { page } = await pageOf({ TEST_BREAK_RATE_LIMIT_STORAGE: '1' });
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Error 503');
+    expect(await page.locator('#message').innerText()).toBe(
+      'The sandbox is unavailable right now: the rate limiter is unavailable, so runs are refused for now; retry shortly. Try again in 5 s.',
+    );
+  });
+
+  it('asks for an API key when the server needs one, and keeps it in the browser', async () => {
+    const key = 'page-test-key-0123456789';
+    const opened = await pageOf({ API_KEYS: key });
+    const { page } = opened;
+    await setCode(page, 'print("authorised")');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Error 401');
+    expect(await page.locator('#message').innerText()).toContain('This server needs an API key');
+    expect(await page.locator('#key-panel').getAttribute('open')).not.toBeNull();
+    expect(await inPage(page, 'document.activeElement?.id')).toBe('api-key');
+
+    await page.fill('#api-key', 'wrong-key-0123456789abc');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Error 401');
+    expect(await page.locator('#message').innerText()).toContain('did not accept your API key');
+
+    await page.fill('#api-key', key);
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#stdout').textContent()).toBe('authorised\n');
+
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    expect(await page.inputValue('#api-key')).toBe(key);
+    await setCode(page, 'print("still authorised")');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(opened.foreignRequests).toEqual([]);
+  });
+});
