@@ -2,7 +2,7 @@
 # The Safe Code Executor service itself (not the sandbox image its programs run in).
 # It needs a Docker engine to create the sandboxes: see docker-compose.yml and docs/OPERATIONS.md.
 
-# --- build: dev dependencies, TypeScript -> dist/, web page bundle -------------------------------------------
+# --- build: dev dependencies, TypeScript -> dist/, web page bundle ------------------------
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
