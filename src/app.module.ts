@@ -6,6 +6,8 @@ import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /** The static web page lives in public/ at the project root (beside src/ and dist/). */
 const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
@@ -13,12 +15,14 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
 @Module({
   imports: [
     ConfigModule,
+    LoggingModule,
     ServeStaticModule.forRoot({
       rootPath: PUBLIC_DIR,
-      exclude: ['/run', '/health{/*path}', '/docs{/*path}', '/docs-json'],
+      exclude: ['/run', '/health{/*path}', '/metrics', '/docs{/*path}', '/docs-json'],
     }),
     ExecutionModule,
     HealthModule,
+    MetricsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
 })

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
+import { RunQueue } from './admission/run-queue.js';
 import { AppModule } from './app.module.js';
 import { SandboxService } from './sandbox/sandbox.service.js';
 import { configureApp } from './app.setup.js';
@@ -18,19 +20,30 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
   configureApp(app);
-  // SIGTERM/SIGINT: stop listening, let Nest's shutdown hooks remove this instance's
-  // containers, then exit 0 (Nest's own hooks would re-raise the signal instead).
+  // SIGTERM/SIGINT: refuse new runs (503), let the runs in flight finish (each within its time
+  // limit), then stop listening and let Nest's shutdown hooks remove this instance's
+  // containers and lease, and exit 0 (Nest's own hooks would re-raise the signal instead).
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void app.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error('shutdown failed', error);
-          process.exit(1);
-        },
-      );
+      const logger = app.get(Logger);
+      const queue = app.get(RunQueue);
+      logger.log(`${signal}: draining ${queue.stats.running} run(s) in flight`, 'Shutdown');
+      void queue
+        .drain()
+        .then(() => app.close())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error('shutdown failed', error);
+            process.exit(1);
+          },
+        );
     });
   }
   const config = app.get(AppConfig);

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { RunRejectedError } from '../admission/run-rejected.error.js';
 import {
   RateLimitExceededException,
   RateLimiterUnavailableError,
@@ -22,6 +23,9 @@ const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
   image_missing: 30,
   runtime_missing: 30,
 };
+
+/** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */
 interface BodyParserError {
@@ -47,8 +51,8 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 
 /**
  * The one place where errors become HTTP answers, always as {statusCode, message, error}.
- * Domain errors of the sandbox become 503 with Retry-After; anything unexpected is logged
- * and answered with a 500 that reveals nothing.
+ * Domain errors of the sandbox and refusals of admission control become 503 with Retry-After;
+ * anything unexpected is logged and answered with a 500 that reveals nothing.
  */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -86,6 +90,20 @@ export class DomainErrorFilter implements ExceptionFilter {
             message: error.message,
             headers: { 'Retry-After': String(RETRY_AFTER_SECONDS[error.kind]) },
           };
+      }
+    }
+    if (error instanceof RunRejectedError) {
+      switch (error.kind) {
+        case 'queue_full':
+        case 'queue_timeout':
+        case 'shutting_down':
+          return {
+            status: HttpStatus.SERVICE_UNAVAILABLE,
+            message: error.message,
+            headers: { 'Retry-After': String(error.retryAfterSeconds) },
+          };
+        case 'client_gone':
+          return { status: CLIENT_CLOSED_REQUEST, message: error.message, headers: {} };
       }
     }
     if (error instanceof RateLimiterUnavailableError) {

@@ -12,6 +12,7 @@ import {
   validateSync,
   ValidateBy,
 } from 'class-validator';
+import { availableParallelism } from 'node:os';
 import { apiKeyProblems, parseApiKeys } from '../auth/api-keys.js';
 import { InvalidTrustProxyError, parseTrustProxy } from '../rate-limit/trust-proxy.js';
 
@@ -136,6 +137,44 @@ export class AppConfig {
    */
   @IsIn(['', '0', '1'])
   TEST_BREAK_RATE_LIMIT_STORAGE: '' | '0' | '1' = '';
+
+  /** Programs that may run at once; the default is one per CPU core of the host. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  SANDBOX_MAX_CONCURRENT = Math.max(1, availableParallelism());
+
+  /** Runs that may wait for a free slot; past this POST /run answers 503 at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  SANDBOX_QUEUE_LIMIT = 20;
+
+  /** Longest a run waits in the queue before it is answered 503 (it never starts late). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SANDBOX_QUEUE_WAIT_MS = 10_000;
+
+  /**
+   * How long an instance's lease on the engine lasts without renewal. Containers of an
+   * instance whose lease has lapsed are removed by the other instances (see docs/OPERATIONS.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(3000)
+  @Max(3_600_000)
+  INSTANCE_LEASE_MS = 15_000;
+
+  /** Longest a short engine call (ping, create, inspect, kill, remove, list) may take before the engine counts as unavailable. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  ENGINE_TIMEOUT_MS = 5000;
 
   /** Docker engine address; empty means dockerode's defaults (DOCKER_HOST, then the local socket). */
   @IsOptional()

@@ -11,15 +11,16 @@ import { ApiKeyAuth } from '../auth/api-key.docs.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
-import { SandboxService } from '../sandbox/sandbox.service.js';
+import { ClientGoneSignal, RequestId } from '../common/request-context.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { RunRequestDto } from './dto/run-request.dto.js';
 import { RunResponseDto } from './dto/run-response.dto.js';
+import { ExecutionService } from './execution.service.js';
 
 @ApiTags('execution')
 @Controller()
 export class ExecutionController {
-  constructor(private readonly sandbox: SandboxService) {}
+  constructor(private readonly execution: ExecutionService) {}
 
   @Post('run')
   @HttpCode(200)
@@ -48,9 +49,13 @@ export class ExecutionController {
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,
     description:
-      'The Docker engine is unreachable, the sandbox image is missing, or the rate limiter is unavailable (runs are then refused, never let through unlimited); see Retry-After.',
+      'The service is busy (all run slots taken and the queue full, or no slot within the queue wait) or shutting down, the Docker engine is unreachable, the sandbox image is missing, or the rate limiter is unavailable (runs are then refused, never let through unlimited); see Retry-After.',
   })
-  run(@Body() request: RunRequestDto): Promise<RunResponseDto> {
-    return this.sandbox.run({ code: request.code, stdin: request.stdin });
+  run(
+    @Body() request: RunRequestDto,
+    @RequestId() requestId: string,
+    @ClientGoneSignal() signal: AbortSignal,
+  ): Promise<RunResponseDto> {
+    return this.execution.run({ code: request.code, stdin: request.stdin }, { requestId, signal });
   }
 }

@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
+import { RunQueue } from '../admission/run-queue.js';
 import { CONTAINER_ENGINE, type ContainerEngine } from '../sandbox/engine/container-engine.js';
 import { SandboxService } from '../sandbox/sandbox.service.js';
 
@@ -17,9 +18,13 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     private readonly sandbox: SandboxService,
+    private readonly queue: RunQueue,
   ) {}
 
-  /** Readiness: 200 when programs can run (engine reachable, image present), 503 otherwise. */
+  /**
+   * Readiness: 200 when a program sent now would run (engine reachable, image present, queue
+   * not saturated, not shutting down), 503 otherwise, so a load balancer sends it elsewhere.
+   */
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: can programs run right now?' })
@@ -51,6 +56,16 @@ export class HealthController {
             return { name: runtime };
           })
           .withTimeout(PROBE_TIMEOUT_MS),
+      () =>
+        this.indicator.check('queue').attempt(() => {
+          const stats = this.queue.stats;
+          if (stats.draining) throw new Error('shutting down');
+          if (this.queue.saturated)
+            throw new Error(
+              `saturated: ${stats.running} running, ${stats.waiting} waiting (limits ${stats.maxConcurrent} and ${stats.queueLimit})`,
+            );
+          return { ...stats };
+        }),
     ]);
   }
 

@@ -58,7 +58,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     logs: () => output,
     containers: () => containersOf(instanceId),
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (exited, or killed by a signal, which leaves exitCode null).
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
       child.kill(signal);
       const [code] = (await exited) as [number | null];

@@ -14,6 +14,8 @@ export interface ContainerSummary {
   id: string;
   labels: Record<string, string>;
   state: string;
+  /** When the engine created it, ms since the epoch by the engine's clock. */
+  createdAt?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Docker, { type ContainerCreateOptions } from 'dockerode';
+import { AppConfig } from '../../config/app-config.js';
 import type { Duplex } from 'node:stream';
 import {
   EngineUnavailableError,
@@ -41,7 +42,14 @@ function ignoreGone(error: unknown): void {
 /** ContainerEngine over dockerode. Reads DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) as the docker CLI does. */
 @Injectable()
 export class DockerodeEngine implements ContainerEngine {
-  private readonly docker = new Docker();
+  /** For short calls: a hung engine must not hang a request, so they give up after ENGINE_TIMEOUT_MS. */
+  private readonly docker: Docker;
+  /** For attach and wait, which rightly stay silent for as long as a program runs. */
+  private readonly streams = new Docker();
+
+  constructor(config: AppConfig) {
+    this.docker = new Docker({ timeout: config.ENGINE_TIMEOUT_MS });
+  }
 
   async ping(): Promise<void> {
     await this.docker.ping().catch(translate);
@@ -80,7 +88,7 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async attach(id: string): Promise<Duplex> {
-    const stream = await this.docker
+    const stream = await this.streams
       .getContainer(id)
       .attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })
       .catch(translate);
@@ -92,7 +100,7 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async waitForExit(id: string): Promise<void> {
-    await this.docker.getContainer(id).wait({ condition: 'next-exit' }).catch(ignoreGone);
+    await this.streams.getContainer(id).wait({ condition: 'next-exit' }).catch(ignoreGone);
   }
 
   async inspectExit(id: string): Promise<ContainerExit> {
@@ -111,6 +119,11 @@ export class DockerodeEngine implements ContainerEngine {
   async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
     const containers = await this.docker.listContainers({ all: true, filters }).catch(translate);
-    return containers.map((c) => ({ id: c.Id, labels: c.Labels, state: c.State }));
+    return containers.map((c) => ({
+      id: c.Id,
+      labels: c.Labels,
+      state: c.State,
+      createdAt: c.Created * 1000,
+    }));
   }
 }

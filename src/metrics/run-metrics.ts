@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RunQueue } from '../admission/run-queue.js';
+import type { RunStatus } from '../sandbox/run-result.js';
+import { SandboxService } from '../sandbox/sandbox.service.js';
+
+/**
+ * The service's Prometheus metrics, in a registry of its own (not prom-client's global one),
+ * so two apps in one process never share counters.
+ */
+@Injectable()
+export class RunMetrics {
+  readonly registry = new Registry();
+  private readonly runs: Counter<'status'>;
+  private readonly duration: Histogram<'status'>;
+  private readonly rejections: Counter<'reason'>;
+
+  constructor(queue: RunQueue, sandbox: SandboxService) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'sce_' });
+    this.runs = new Counter({
+      name: 'sce_runs_total',
+      help: 'Programs that ran, by how they ended.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'sce_run_duration_seconds',
+      help: 'Wall time of the programs themselves, by how they ended.',
+      labelNames: ['status'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'sce_run_rejections_total',
+      help: 'Runs refused before or instead of running, by reason (queue_full, queue_timeout, shutting_down, client_gone, engine_unavailable, image_missing, runtime_missing).',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'sce_runs_in_flight',
+      help: 'Programs holding a run slot right now.',
+      registers,
+      collect() {
+        this.set(queue.stats.running);
+      },
+    });
+    new Gauge({
+      name: 'sce_queue_depth',
+      help: 'Runs waiting for a slot right now.',
+      registers,
+      collect() {
+        this.set(queue.stats.waiting);
+      },
+    });
+    new Gauge({
+      name: 'sce_max_concurrent_runs',
+      help: 'Configured bound on programs running at once (SANDBOX_MAX_CONCURRENT).',
+      registers,
+    }).set(queue.maxConcurrent);
+    new Gauge({
+      name: 'sce_instance_info',
+      help: "Always 1; its label is the instance id put on this instance's containers.",
+      labelNames: ['instance'],
+      registers,
+    }).set({ instance: sandbox.instanceId }, 1);
+    new Gauge({
+      name: 'sce_queue_limit',
+      help: 'Configured bound on runs waiting (SANDBOX_QUEUE_LIMIT).',
+      registers,
+    }).set(queue.queueLimit);
+  }
+
+  /** Records a program that ran to an outcome. */
+  ran(status: RunStatus, durationMs: number): void {
+    this.runs.inc({ status });
+    this.duration.observe({ status }, durationMs / 1000);
+  }
+
+  rejected(reason: string): void {
+    this.rejections.inc({ reason });
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engine.js';
+import { LEASE_STORE, type InstanceLease, type LeaseStore } from './engine/lease-store.js';
+import { INSTANCE_LABEL, MANAGED_LABEL } from './sandbox-policy.js';
+import { SandboxService } from './sandbox.service.js';
+
+/**
+ * Label giving the longest a container may legitimately live, in ms from its creation
+ * (engine clock). Past it nobody needs it, whoever created it: it is a leak.
+ */
+export const MAX_LIFETIME_LABEL = 'safe-code-executor.max-lifetime-ms';
+
+/**
+ * Slack on top of a run's time limit before its container counts as leaked: covers a slow
+ * create, the kill grace the sandbox allows a stuck engine (10 s), output drain and removal.
+ */
+const RUN_OVERRUN_MS = 60_000;
+
+/** Labels a caller puts on a run's container so that a leaked one is reaped after its time. */
+export function runLifetimeLabels(timeoutMs: number): Record<string, string> {
+  return { [MAX_LIFETIME_LABEL]: String(timeoutMs + RUN_OVERRUN_MS) };
+}
+
+export type ReapReason = 'expired' | 'dead_instance';
+
+/**
+ * Removes containers nobody will ever remove otherwise, without touching those a live
+ * instance still uses. Every instance holds a lease on the engine (LeaseStore) and renews it
+ * three times per INSTANCE_LEASE_MS. A container is reaped when
+ *  - it carries MAX_LIFETIME_LABEL and is older than that (a run that leaked, for example
+ *    because the engine went away while it ran), or
+ *  - its instance is known dead: it held a lease and the lease has lapsed (the process was
+ *    killed, or its host died). An instance with no lease record at all (one just starting,
+ *    or an older version that keeps no lease) is never judged dead.
+ * Runs at start-up (before the service listens) and then on every renewal, so any live
+ * instance clears up after a dead one. See docs/OPERATIONS.md for the design.
+ */
+@Injectable()
+export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ContainerReaper.name);
+  private readonly leaseMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    @Inject(LEASE_STORE) private readonly leases: LeaseStore,
+    private readonly sandbox: SandboxService,
+    config: AppConfig,
+  ) {
+    this.leaseMs = config.INSTANCE_LEASE_MS;
+  }
+
+  private get instanceId(): string {
+    return this.sandbox.instanceId;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), Math.floor(this.leaseMs / 3));
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    // The sandbox removes this instance's containers on shutdown; the lease goes with them.
+    await this.dropLeases(() => true).catch(() => undefined);
+  }
+
+  /** Renews this instance's lease, then reaps. Never throws: an engine outage is logged. */
+  tick(): Promise<void> {
+    if (this.ticking || this.stopped) return this.ticking ?? Promise.resolve();
+    this.ticking = this.renewAndReap()
+      .catch((error: unknown) => {
+        this.logger.warn(`lease renewal or reaping failed: ${String(error)}`);
+      })
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
+  private async renewAndReap(): Promise<void> {
+    const fresh = await this.leases.write(this.instanceId, this.leaseMs);
+    await this.dropLeases((lease) => lease.name !== fresh.name);
+    const removed = await this.reap();
+    if (removed.length > 0) {
+      const counts = removed.reduce<Record<string, number>>((acc, r) => {
+        acc[r.reason] = (acc[r.reason] ?? 0) + 1;
+        return acc;
+      }, {});
+      this.logger.log(
+        `reaped ${removed.length} container(s): ${Object.entries(counts)
+          .map(([reason, n]) => `${n} ${reason}`)
+          .join(', ')}`,
+      );
+    }
+  }
+
+  /** Removes the containers that are leaked or belong to dead instances; returns what it removed. */
+  async reap(): Promise<{ id: string; instanceId: string; reason: ReapReason }[]> {
+    const [now, leases, containers] = await Promise.all([
+      this.leases.now(),
+      this.leases.list(),
+      this.engine.list({ [MANAGED_LABEL]: 'true' }),
+    ]);
+    // An instance is dead when it has lease records and none of them is still valid.
+    const live = new Set([this.instanceId]);
+    const leased = new Set<string>();
+    for (const lease of leases) {
+      leased.add(lease.instanceId);
+      if (lease.writtenAt + lease.durationMs > now) live.add(lease.instanceId);
+    }
+    const dead = new Set([...leased].filter((id) => !live.has(id)));
+    const doomed: { id: string; instanceId: string; reason: ReapReason }[] = [];
+    for (const container of containers) {
+      const instanceId = container.labels[INSTANCE_LABEL] ?? '';
+      const age = container.createdAt === undefined ? 0 : now - container.createdAt;
+      const maxLifetime = Number(container.labels[MAX_LIFETIME_LABEL]);
+      if (Number.isFinite(maxLifetime) && age > maxLifetime) {
+        doomed.push({ id: container.id, instanceId, reason: 'expired' });
+      } else if (dead.has(instanceId)) {
+        doomed.push({ id: container.id, instanceId, reason: 'dead_instance' });
+      }
+    }
+    await Promise.all(doomed.map((c) => this.engine.remove(c.id)));
+    // A dead instance's lapsed lease goes only after its containers (it is what marks them).
+    await Promise.all(
+      leases.filter((l) => dead.has(l.instanceId)).map((l) => this.leases.remove(l.name)),
+    );
+    return doomed;
+  }
+
+  private async dropLeases(which: (lease: InstanceLease) => boolean): Promise<void> {
+    const mine = (await this.leases.list()).filter((l) => l.instanceId === this.instanceId);
+    await Promise.all(mine.filter(which).map((l) => this.leases.remove(l.name)));
+  }
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals';
+import { containersOf, docker, startService } from '../support/service.js';
+import { LOOP, post, until } from '../support/ops.js';
+
+const LEASE_MS = 3000;
+
+function leasesOf(instanceId: string) {
+  return docker
+    .listVolumes({ filters: { label: [`safe-code-executor.lease-instance=${instanceId}`] } })
+    .then((answer) => answer.Volumes ?? []);
+}
+
+describe('reaping after a crash (kill -9)', () => {
+  it("the next start removes the dead instance's containers and only those", async () => {
+    // The dead-to-be instance renews a short lease; the survivor renews rarely, so that only
+    // the instance started after the crash can be the one that reaps.
+    const doomed = await startService({
+      INSTANCE_LEASE_MS: String(LEASE_MS),
+      SANDBOX_TIMEOUT_MS: '120000',
+    });
+    const survivor = await startService({
+      INSTANCE_LEASE_MS: '600000',
+      SANDBOX_TIMEOUT_MS: '120000',
+    });
+    let next: Awaited<ReturnType<typeof startService>> | undefined;
+    try {
+      void post(doomed.url, LOOP, 'reap-doomed').catch(() => undefined);
+      const surviving = post(
+        survivor.url,
+        'import time\ntime.sleep(20)\nprint("survived")',
+        'reap-survivor',
+      );
+      await until('both run', async () =>
+        [await containersOf(doomed.instanceId), await containersOf(survivor.instanceId)].every(
+          (list) => list.some((c) => c.State === 'running'),
+        ),
+      );
+      expect(await leasesOf(doomed.instanceId)).toHaveLength(1);
+
+      expect(await doomed.stop('SIGKILL')).toBeNull();
+      // The killed instance left its container running and its lease behind.
+      expect((await containersOf(doomed.instanceId)).map((c) => c.State)).toEqual(['running']);
+      // Wait out the dead instance's lease (the survivor's stays valid throughout).
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 1500));
+
+      next = await startService({ INSTANCE_LEASE_MS: String(LEASE_MS) });
+      // Reaping happens before the new instance listens.
+      expect(await containersOf(doomed.instanceId)).toEqual([]);
+      expect(await leasesOf(doomed.instanceId)).toEqual([]);
+      // (pino writes asynchronously: the log line may follow the listening line)
+      await until('the reaping is logged', () =>
+        Promise.resolve(/reaped 1 container\(s\): 1 dead_instance/.test(next?.logs() ?? '')),
+      );
+      expect((await containersOf(survivor.instanceId)).map((c) => c.State)).toEqual(['running']);
+
+      const answer = await surviving;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'success', output: 'survived' });
+    } finally {
+      await doomed.stop('SIGKILL');
+      expect(await survivor.stop()).toBe(0);
+      if (next) expect(await next.stop()).toBe(0);
+    }
+    expect(await containersOf(survivor.instanceId)).toEqual([]);
+    expect(await containersOf(doomed.instanceId)).toEqual([]);
+  });
+
+  it('a live instance also clears up after a crashed one, once its lease lapses', async () => {
+    const watcher = await startService({ INSTANCE_LEASE_MS: String(LEASE_MS) });
+    const doomed = await startService({
+      INSTANCE_LEASE_MS: String(LEASE_MS),
+      SANDBOX_TIMEOUT_MS: '120000',
+    });
+    try {
+      void post(doomed.url, LOOP, 'reap-doomed-2').catch(() => undefined);
+      await until('it runs', async () =>
+        (await containersOf(doomed.instanceId)).some((c) => c.State === 'running'),
+      );
+      await doomed.stop('SIGKILL');
+      await until(
+        'the watcher reaps it',
+        async () => (await containersOf(doomed.instanceId)).length === 0,
+      );
+      await until('the reaping is logged', () =>
+        Promise.resolve(/reaped 1 container\(s\): 1 dead_instance/.test(watcher.logs())),
+      );
+    } finally {
+      await doomed.stop('SIGKILL');
+      expect(await watcher.stop()).toBe(0);
+    }
+  });
+});

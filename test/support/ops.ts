@@ -1,0 +1,71 @@
+import http from 'node:http';
+import { docker } from './service.js';
+
+/** Reads one sample of a Prometheus metric from the service's /metrics (0 when absent). */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** Polls `probe` every 100 ms until it returns true; throws after `limitMs` (a safety net). */
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  limitMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: { [key: string]: unknown };
+}
+
+/** POST /run with our own request id; resolves with whatever the service answered. */
+export function post(url: string, code: string, requestId?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ code });
+    const request = http.request(
+      `${url}/run`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: JSON.parse(text) as { [key: string]: unknown },
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Containers on the shared engine created for one request id. */
+export function containersOfRequest(requestId: string) {
+  return docker.listContainers({
+    all: true,
+    filters: { label: [`safe-code-executor.request=${requestId}`] },
+  });
+}
+
+/** A program that runs until the sandbox's time limit kills it. */
+export const LOOP = 'while True: pass';

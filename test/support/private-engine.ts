@@ -1,0 +1,99 @@
+import Docker from 'dockerode';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { docker as sharedEngine } from './service.js';
+
+/**
+ * A Docker engine of the tests' own (its own socket, data, exec root and pidfile), which they
+ * may stop and start at will without touching the engine everyone else shares. Needs
+ * `dockerd` on PATH and root. Its data root is kept between runs, so the sandbox image is
+ * copied into it only once.
+ */
+export class PrivateEngine {
+  readonly socket: string;
+  readonly dockerHost: string;
+  readonly docker: Docker;
+  private process: ChildProcess | undefined;
+
+  constructor(readonly name = 'sce-ops-test') {
+    this.socket = `/run/dockerd-${name}.sock`;
+    this.dockerHost = `unix://${this.socket}`;
+    this.docker = new Docker({ socketPath: this.socket });
+  }
+
+  /** Starts dockerd and waits until it answers. */
+  async start(): Promise<void> {
+    if (this.process) throw new Error('the private engine is already running');
+    const config = `/tmp/${this.name}-daemon.json`;
+    writeFileSync(config, '{}\n');
+    mkdirSync(`/var/lib/docker-${this.name}`, { recursive: true });
+    const log = openSync(`/tmp/${this.name}-dockerd.log`, 'a');
+    const child = spawn(
+      'dockerd',
+      [
+        `--host=${this.dockerHost}`,
+        `--data-root=/var/lib/docker-${this.name}`,
+        `--exec-root=/run/docker-${this.name}`,
+        `--pidfile=/run/docker-${this.name}.pid`,
+        `--config-file=${config}`,
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-masq=false',
+        `--cgroup-parent=/${this.name}`,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    this.process = child;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) {
+        this.process = undefined;
+        throw new Error(`dockerd exited (${child.exitCode}); see /tmp/${this.name}-dockerd.log`);
+      }
+      try {
+        await this.docker.ping();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error('the private engine did not answer within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  /** Stops dockerd (SIGTERM) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child) return;
+    this.process = undefined;
+    if (child.exitCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  /** Freezes dockerd (SIGSTOP): its socket still accepts connections but nothing answers. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
+  /** Copies an image from the shared engine unless this engine has it already. */
+  async ensureImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch {
+      // not there yet
+    }
+    const tar = await sharedEngine.getImage(image).get();
+    const load = await this.docker.loadImage(tar);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(load, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+}
