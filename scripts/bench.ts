@@ -38,6 +38,8 @@ const RUNS = positive(env.BENCH_RUNS, 50);
 const WARMUP = positive(env.BENCH_WARMUP, 5);
 const CONCURRENCY = positive(env.BENCH_CONCURRENCY, 4);
 const CONCURRENT_RUNS = positive(env.BENCH_CONCURRENT_RUNS, 40);
+/** Runs of the rows that are for reference only (not in the targets): back to back, pool off, host. */
+const REFERENCE_RUNS = Math.max(1, Math.ceil(RUNS / 2));
 /** Pause between sequential runs: a user reading the answer before the next run. */
 const PAUSE_MS = nonNegative(env.BENCH_PAUSE_MS, 250);
 const MEASURE_POOL_OFF = (env.BENCH_POOL_OFF ?? '1') !== '0' && !env.BENCH_URL;
@@ -77,11 +79,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)];
 }
 
-/** One run at a time, PAUSE_MS apart (or back to back with pauseMs 0). */
-async function sequential(subject: Subject, pauseMs = PAUSE_MS): Promise<Figures> {
+/** `runs` runs one at a time, `pauseMs` apart, after the warm-up. */
+async function sequential(subject: Subject, runs = RUNS, pauseMs = PAUSE_MS): Promise<Figures> {
   for (let i = 0; i < WARMUP; i++) await subject.once();
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     await sleep(pauseMs);
     times.push(await timed(subject.once));
   }
@@ -182,7 +184,8 @@ function hostPythonSubject(): Subject {
 
 interface StartedService {
   url: string;
-  stop: () => Promise<void>;
+  /** Stops the service; resolves with what it printed. */
+  stop: () => Promise<string>;
 }
 
 async function startService(extraEnv: Record<string, string>): Promise<StartedService> {
@@ -215,6 +218,7 @@ async function startService(extraEnv: Record<string, string>): Promise<StartedSe
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       await exited;
+      return output;
     },
   };
 }
@@ -242,15 +246,16 @@ async function main(): Promise<void> {
   const started = performance.now();
   console.log(await machine());
   console.log(
-    `program: ${CODE}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up; ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
+    `program: ${CODE}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
   );
   const rows: [string, Figures][] = [];
 
   const pooled = env.BENCH_URL
-    ? { url: env.BENCH_URL.replace(/\/$/, ''), stop: () => Promise.resolve() }
+    ? { url: env.BENCH_URL.replace(/\/$/, ''), stop: () => Promise.resolve('') }
     : await startService({});
   const poolSize = env.BENCH_URL ? '?' : String(loadAppConfig(env).SANDBOX_POOL_SIZE);
   let service: Figures;
+  let poolCounts: string | undefined;
   try {
     const subject = serviceSubject(`service POST /run (pool ${poolSize})`, pooled.url);
     service = await sequential(subject);
@@ -259,17 +264,18 @@ async function main(): Promise<void> {
     if (PAUSE_MS > 0) {
       // Runs back to back outpace any refill (creating and starting a container costs more
       // than the run itself), so this row mostly shows the pool empty; reported for honesty.
-      rows.push([`  same, back to back (no pause)`, await sequential(subject, 0)]);
+      rows.push([`  same, back to back (no pause)`, await sequential(subject, REFERENCE_RUNS, 0)]);
     }
   } finally {
-    await pooled.stop();
+    const logs = await pooled.stop();
+    poolCounts = /container pool closed: (\d+ hits, \d+ misses, \d+ idle containers died)/.exec(logs)?.[1];
   }
 
   if (MEASURE_POOL_OFF) {
     const off = await startService({ SANDBOX_POOL_SIZE: '0' });
     try {
       const subject = serviceSubject('service POST /run (pool off)', off.url);
-      const figures = await sequential(subject);
+      const figures = await sequential(subject, REFERENCE_RUNS);
       figures.throughput = await throughput(subject);
       rows.push([subject.name, figures]);
     } finally {
@@ -283,7 +289,7 @@ async function main(): Promise<void> {
   rows.push([coldSubject.name, cold]);
 
   const hostSubject = hostPythonSubject();
-  rows.push([hostSubject.name, await sequential(hostSubject)]);
+  rows.push([hostSubject.name, await sequential(hostSubject, REFERENCE_RUNS)]);
 
   console.log(
     `${''.padEnd(34)}${'p50'.padStart(10)}${'p90'.padStart(10)}${`@${CONCURRENCY}`.padStart(10)}`,
@@ -291,6 +297,7 @@ async function main(): Promise<void> {
   for (const [name, f] of rows) {
     console.log(`${name.padEnd(34)}${ms(f.p50)}${ms(f.p90)}${perSecond(f.throughput)}`);
   }
+  if (poolCounts) console.log(`\npool of the service, all its runs included: ${poolCounts}`);
   const p50Ratio = service.p50 / cold.p50;
   const throughputRatio = service.throughput / cold.throughput;
   const p50Pass = p50Ratio <= TARGET_P50_RATIO;

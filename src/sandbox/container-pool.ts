@@ -113,7 +113,12 @@ export class ContainerPool {
     // short program does; doing it while the program runs would slow that program down. So the
     // pool refills when the run ends (see dispose), unless it is now empty.
     if (this.idle.length === 0) this.refill();
-    return idle ?? prepareContainer(this.engine, onDemandOptions, false);
+    return idle ?? this.createOnDemand(onDemandOptions);
+  }
+
+  /** A container made now, bypassing the pool (not counted as a miss). */
+  createOnDemand(options: ContainerCreateOptions): Promise<ReadyContainer> {
+    return prepareContainer(this.engine, options, false);
   }
 
   /**

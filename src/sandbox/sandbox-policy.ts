@@ -49,10 +49,19 @@ export function sandboxPolicyFrom(config: AppConfig): SandboxPolicy {
 }
 
 /**
+ * Byte the launcher writes on stdout once it holds the whole program, just before running it.
+ * The service takes it off the output; a container that exits without it never ran its program
+ * (for example a pooled container that died while waiting), so the program can safely be run
+ * again elsewhere.
+ */
+export const PROGRAM_START_MARKER = 0x06;
+
+/**
  * Reads the program from standard input, framed as `<byte length>\n<source><stdin for the program>`,
  * writes it to /tmp/main.py inside the container and runs it there as `python3 -u /tmp/main.py`
  * would: as `__main__`, with that file name, argv, sys.path[0], loader and exit status, and
- * tracebacks that do not show the launcher. The code never touches the host's file system, and
+ * tracebacks that do not show the launcher. Just before the program starts it writes
+ * PROGRAM_START_MARKER on stdout. The code never touches the host's file system, and
  * the program's fd 0 is left exactly at the first byte of its own stdin (os.read takes no more
  * than it asks for).
  *
@@ -93,6 +102,7 @@ export const LAUNCHER_SOURCE = [
   'sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]',
   'sys.path[0] = "/tmp"',
   'del header, remaining, chunks, chunk, view, fd, builtins, importlib, types',
+  'os.write(1, b"\\x06")',
   'try:',
   '    exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)',
   'except SystemExit:',

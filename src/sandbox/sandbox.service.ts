@@ -23,6 +23,7 @@ import { toRunResult, type RunResult } from './run-result.js';
 import {
   INSTANCE_LABEL,
   MANAGED_LABEL,
+  PROGRAM_START_MARKER,
   containerCreateOptions,
   frameProgram,
   sandboxPolicyFrom,
@@ -96,11 +97,29 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
    * labels: `options.labels` reach containers made on the spot (labels are fixed at creation).
    */
   async run(program: Program, options: RunOptions = {}): Promise<RunResult> {
-    const container = await this.pool.acquire(
-      containerCreateOptions(this.policy, { ...options.labels, ...this.instanceLabels }),
-    );
+    const onDemand = containerCreateOptions(this.policy, {
+      ...options.labels,
+      ...this.instanceLabels,
+    });
+    const container = await this.pool.acquire(onDemand);
+    const attempt = await this.runAndDispose(container, program, options.signal);
+    if (attempt.programStarted || !container.pooled || options.signal?.aborted) {
+      return attempt.result;
+    }
+    // The pooled container died while it waited (host OOM, engine restart, killed from outside)
+    // before the pool noticed: the program never ran, so it runs once more, in a new container.
+    this.logger.warn(`pooled container ${container.id} died before its program started; retrying`);
+    const fresh = await this.pool.createOnDemand(onDemand);
+    return (await this.runAndDispose(fresh, program, options.signal)).result;
+  }
+
+  private async runAndDispose(
+    container: ReadyContainer,
+    program: Program,
+    signal?: AbortSignal,
+  ): Promise<{ result: RunResult; programStarted: boolean }> {
     try {
-      return await this.runIn(container, program, options.signal);
+      return await this.runIn(container, program, signal);
     } finally {
       // Removed in the background, after the answer is sent; shutdown waits for it.
       container.stream.destroy();
@@ -112,13 +131,17 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     { id, stream, exited }: ReadyContainer,
     program: Program,
     signal?: AbortSignal,
-  ): Promise<RunResult> {
+  ): Promise<{ result: RunResult; programStarted: boolean }> {
     const kill = () => void this.engine.kill(id).catch(() => undefined);
     let stoppedForOutput = false;
-    const collector = new OutputCollector(this.policy.outputLimitBytes, () => {
-      stoppedForOutput = true;
-      kill();
-    });
+    const collector = new OutputCollector(
+      this.policy.outputLimitBytes,
+      () => {
+        stoppedForOutput = true;
+        kill();
+      },
+      PROGRAM_START_MARKER,
+    );
 
     stream.on('data', (data: Buffer) => collector.write(data));
     const outputEnded = once(stream, 'end').catch(() => undefined);
@@ -152,13 +175,14 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
     stream.destroy();
     const exit = await this.engine.inspectExit(id);
-    return toRunResult({
+    const result = toRunResult({
       exit,
       timedOut,
       stoppedForOutput,
       output: collector.result(),
       durationMs,
     });
+    return { result, programStarted: collector.programStarted || timedOut };
   }
 
   /** Removes every container this instance created (runs in flight are killed). */
@@ -170,6 +194,12 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
+    if (this.pool.size > 0) {
+      const { hits, misses, discarded } = this.pool.stats();
+      this.logger.log(
+        `container pool closed: ${hits} hits, ${misses} misses, ${discarded} idle containers died`,
+      );
+    }
     const removed = await this.removeOwnContainers().catch(() => 0);
     if (removed > 0) this.logger.log(`removed ${removed} container(s) on shutdown`);
   }
