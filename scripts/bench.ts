@@ -268,7 +268,9 @@ async function main(): Promise<void> {
     }
   } finally {
     const logs = await pooled.stop();
-    poolCounts = /container pool closed: (\d+ hits, \d+ misses, \d+ idle containers died)/.exec(logs)?.[1];
+    poolCounts = /container pool closed: (\d+ hits, \d+ misses, \d+ idle containers died)/.exec(
+      logs,
+    )?.[1];
   }
 
   if (MEASURE_POOL_OFF) {
