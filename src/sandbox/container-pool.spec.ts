@@ -277,12 +277,26 @@ describe('ContainerPool', () => {
     expect(engine.containers.has('c1')).toBe(false);
   });
 
+  it('removes a container whose engine went away between create and start, once it is back', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    const attach = engine.attach.bind(engine);
+    engine.attach = (id: string) => {
+      engine.down = true;
+      return attach(id);
+    };
+    await expect(pool.acquire(ON_DEMAND)).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(engine.containers.has('c1')).toBe(true);
+    engine.down = false;
+    await until(() => !engine.containers.has('c1'), 'the container is removed');
+  });
+
   it('removes a container made on the spot when its start fails, and reports the failure', async () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 0);
     engine.failStarts = 1;
     await expect(pool.acquire(ON_DEMAND)).rejects.toThrow('OCI runtime create failed');
-    expect(engine.containers.size).toBe(0);
+    await until(() => engine.containers.size === 0, 'the container is removed');
   });
 
   it('with size 0 creates nothing ahead of time and makes every container on demand', async () => {

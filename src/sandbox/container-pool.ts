@@ -118,7 +118,30 @@ export class ContainerPool {
 
   /** A container made now, bypassing the pool (not counted as a miss). */
   createOnDemand(options: ContainerCreateOptions): Promise<ReadyContainer> {
-    return prepareContainer(this.engine, options, false);
+    return this.prepare(options, false);
+  }
+
+  /**
+   * Creates, attaches to and starts one container. The attach and the exit watch are made
+   * before start; the launcher then blocks reading stdin, so the container waits without using
+   * CPU. If a step fails the container is removed, with retries if the engine went away
+   * between the steps (it would otherwise stay behind, created but never started).
+   */
+  private async prepare(options: ContainerCreateOptions, pooled: boolean): Promise<ReadyContainer> {
+    const id = await this.engine.create(options);
+    let stream: Duplex | undefined;
+    try {
+      stream = await this.engine.attach(id);
+      stream.on('error', () => undefined); // a broken attach shows up as missing output, not a crash
+      const exited = this.engine.waitForExit(id);
+      exited.catch(() => undefined); // observed by whoever holds the container
+      await this.engine.start(id);
+      return { id, stream, exited, pooled };
+    } catch (error) {
+      stream?.destroy();
+      this.dispose(id);
+      throw error;
+    }
   }
 
   /**
@@ -184,7 +207,7 @@ export class ContainerPool {
     let failing = false;
     while (!this.closed && this.idle.length < this.size) {
       try {
-        const container = await prepareContainer(this.engine, this.options.createOptions(), true);
+        const container = await this.prepare(this.options.createOptions(), true);
         if (failing)
           this.options.logger?.log('container pool: the engine answers again; refilling');
         failing = false;
@@ -259,31 +282,6 @@ export class ContainerPool {
       const timer = setTimeout(wake, ms);
       this.wakeUps.add(wake);
     });
-  }
-}
-
-/**
- * Creates, attaches to and starts one container. The attach and the exit watch are made before
- * start; the launcher then blocks reading stdin, so the container waits without using CPU.
- */
-export async function prepareContainer(
-  engine: ContainerEngine,
-  options: ContainerCreateOptions,
-  pooled: boolean,
-): Promise<ReadyContainer> {
-  const id = await engine.create(options);
-  let stream: Duplex | undefined;
-  try {
-    stream = await engine.attach(id);
-    stream.on('error', () => undefined); // a broken attach shows up as missing output, not a crash
-    const exited = engine.waitForExit(id);
-    exited.catch(() => undefined); // observed by whoever holds the container
-    await engine.start(id);
-    return { id, stream, exited, pooled };
-  } catch (error) {
-    stream?.destroy();
-    await engine.remove(id).catch(() => undefined);
-    throw error;
   }
 }
 
