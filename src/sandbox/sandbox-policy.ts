@@ -72,7 +72,7 @@ export const PROGRAM_START_MARKER = 0x06;
  * sees one more frame, the launcher's.
  */
 export const LAUNCHER_SOURCE = [
-  'import os, sys',
+  'import builtins, importlib.machinery, os, sys, types',
   'header = b""',
   'while not header.endswith(b"\\n"):',
   '    byte = os.read(0, 1)',
@@ -91,7 +91,6 @@ export const LAUNCHER_SOURCE = [
   'view = memoryview(source)',
   'while view: view = view[os.write(fd, view):]',
   'os.close(fd)',
-  'import builtins, importlib.machinery, types',
   'main = types.ModuleType("__main__")',
   'main.__file__ = "/tmp/main.py"',
   'main.__cached__ = None',
