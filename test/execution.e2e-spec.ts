@@ -3,6 +3,7 @@ import request from 'supertest';
 import { docker, startService, type RunningService } from './support/service.js';
 import { runProgram } from './support/run.js';
 import { MANAGED_LABEL } from '../src/sandbox/sandbox-policy.js';
+import { POOL_LABEL } from '../src/sandbox/container-pool.js';
 
 /** Defaults of the configuration, which this suite runs under. */
 const TIMEOUT_MS = 5000;
@@ -16,9 +17,11 @@ describe('POST /run on a real engine', () => {
   });
 
   afterAll(async () => {
-    // Nothing this app created may be left on the engine, whatever the tests did.
-    expect(await t.containers()).toEqual([]);
+    // Nothing this app created may be left on the engine, whatever the tests did: no used
+    // container while it runs, and not even the pool's idle ones once it has stopped.
+    expect(await t.leftovers()).toEqual([]);
     expect(await t.stop()).toBe(0);
+    expect(await t.containers()).toEqual([]);
   });
 
   it('runs the seed example of the original design', async () => {
@@ -113,7 +116,7 @@ describe('POST /run on a real engine', () => {
     expect(result.output).toBe('started');
     expect(result.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 3000);
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
   });
 
   it('reports memory_exceeded from the engine OOM record for a memory bomb', async () => {
@@ -184,12 +187,17 @@ describe('POST /run on a real engine', () => {
   });
 
   it('leaves no container of the service behind', async () => {
+    await t.leftovers(); // removals happen after the answer
     const leftovers = await docker.listContainers({
       all: true,
       filters: { label: [`${MANAGED_LABEL}=true`] },
     });
     const mine = leftovers.filter(
-      (c) => c.Labels[MANAGED_LABEL] && c.Labels['safe-code-executor.instance'] === t.instanceId,
+      (c) =>
+        c.Labels[MANAGED_LABEL] &&
+        c.Labels['safe-code-executor.instance'] === t.instanceId &&
+        // the pool's idle containers are waiting for the next programs, not left behind
+        !(c.Labels[POOL_LABEL] && c.State === 'running'),
     );
     expect(mine).toEqual([]);
   });

@@ -80,6 +80,16 @@ export class AppConfig {
   @Max(1024)
   SANDBOX_TMPFS_MB = 16;
 
+  /**
+   * Containers kept created, started and waiting for a program, so a run skips the engine's
+   * create and start. Each still serves one program only. 0 turns the pool off.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  SANDBOX_POOL_SIZE = 2;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)

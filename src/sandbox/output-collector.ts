@@ -29,15 +29,27 @@ export class OutputCollector {
   private frame: { stream: StreamName; remaining: number } | null = null;
   private kept = 0;
   private overLimit = false;
+  private startSeen = false;
+  private stdoutSeen = false;
 
-  /** @param onLimit called once, as soon as the program writes more than the limit. */
+  /**
+   * @param onLimit called once, as soon as the program writes more than the limit.
+   * @param startMarker byte the launcher writes on stdout just before the program starts
+   *   (PROGRAM_START_MARKER); it is taken off the output and recorded in `programStarted`.
+   */
   constructor(
     private readonly limitBytes: number,
     private readonly onLimit: () => void,
+    private readonly startMarker?: number,
   ) {}
 
   get truncated(): boolean {
     return this.overLimit;
+  }
+
+  /** Whether the launcher announced the program's start (always true without a marker). */
+  get programStarted(): boolean {
+    return this.startMarker === undefined || this.startSeen;
   }
 
   /** Feeds raw bytes from the attach stream. */
@@ -63,6 +75,15 @@ export class OutputCollector {
   }
 
   private take(stream: StreamName, payload: Buffer): void {
+    if (stream === 'stdout' && !this.stdoutSeen && payload.length > 0) {
+      this.stdoutSeen = true;
+      // Only the launcher writes to stdout before the program starts, so the first stdout
+      // byte is its marker; the program cannot fake its absence.
+      if (this.startMarker !== undefined && payload[0] === this.startMarker) {
+        this.startSeen = true;
+        payload = payload.subarray(1);
+      }
+    }
     if (this.overLimit || payload.length === 0) return;
     const room = this.limitBytes - this.kept;
     const bytes = payload.length <= room ? payload : payload.subarray(0, room);

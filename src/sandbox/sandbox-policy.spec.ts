@@ -90,7 +90,8 @@ describe('the launcher', () => {
     const output = execFileSync('python3', ['-I', '-S', '-c', script], {
       input: frameProgram(program, 'line 1\nline 2 😀'),
     }).toString();
-    expect(output).toBe("'line 1\\nline 2 😀'\n");
+    // The launcher marks the program's start with one byte (0x06) on stdout; the service strips it.
+    expect(output).toBe("\u0006'line 1\\nline 2 😀'\n");
   });
 });
 

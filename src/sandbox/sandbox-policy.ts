@@ -68,27 +68,73 @@ export function sandboxPolicyFrom(config: AppConfig): SandboxPolicy {
 }
 
 /**
+ * Byte the launcher writes on stdout once it holds the whole program, just before running it.
+ * The service takes it off the output; a container that exits without it never ran its program
+ * (for example a pooled container that died while waiting), so the program can safely be run
+ * again elsewhere.
+ */
+export const PROGRAM_START_MARKER = 0x06;
+
+/**
  * Reads the program from standard input, framed as `<byte length>\n<source><stdin for the program>`,
- * writes it to /tmp/main.py inside the container and replaces itself with a fresh interpreter.
- * The code never touches the host's file system, and the program's fd 0 is left exactly at the
- * first byte of its own stdin (os.read takes no more than it asks for).
+ * writes it to /tmp/main.py inside the container and runs it there as `python3 -u /tmp/main.py`
+ * would: as `__main__`, with that file name, argv, sys.path[0], loader and exit status, and
+ * tracebacks that do not show the launcher. Just before the program starts it writes
+ * PROGRAM_START_MARKER on stdout. The code never touches the host's file system, and
+ * the program's fd 0 is left exactly at the first byte of its own stdin (os.read takes no more
+ * than it asks for).
+ *
+ * It runs the program in its own, already started interpreter rather than exec'ing a second
+ * one: in a pooled container the launcher has started before the program arrives, so the
+ * program does not wait for an interpreter start (about 10 ms of every run; docs/PERFORMANCE.md).
+ * The one visible difference: introspection of the stack (inspect.stack(), recursion depth)
+ * sees one more frame, the launcher's.
  */
 export const LAUNCHER_SOURCE = [
-  'import os, sys',
+  'import builtins, importlib.machinery, os, sys, types',
   'header = b""',
   'while not header.endswith(b"\\n"):',
   '    byte = os.read(0, 1)',
   '    if not byte: sys.exit("launcher: no program received")',
   '    header += byte',
   'remaining = int(header)',
-  'fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)',
+  'chunks = []',
+  'chunk = b""',
   'while remaining:',
   '    chunk = os.read(0, min(remaining, 65536))',
   '    if not chunk: break',
-  '    os.write(fd, chunk)',
+  '    chunks.append(chunk)',
   '    remaining -= len(chunk)',
+  'source = b"".join(chunks)',
+  'fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)',
+  'view = memoryview(source)',
+  'while view: view = view[os.write(fd, view):]',
   'os.close(fd)',
-  'os.execv(sys.executable, [sys.executable, "-u", "/tmp/main.py"])',
+  'main = types.ModuleType("__main__")',
+  'main.__file__ = "/tmp/main.py"',
+  'main.__cached__ = None',
+  'main.__builtins__ = builtins',
+  'main.__loader__ = importlib.machinery.SourceFileLoader("__main__", "/tmp/main.py")',
+  'sys.modules["__main__"] = main',
+  'sys.argv[:] = ["/tmp/main.py"]',
+  'sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]',
+  'sys.path[0] = "/tmp"',
+  'del header, remaining, chunks, chunk, view, fd, builtins, importlib, types',
+  'os.write(1, b"\\x06")',
+  'try:',
+  '    exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)',
+  'except SystemExit:',
+  '    raise',
+  'except BaseException as error:',
+  '    del source',
+  '    tb = error.__traceback__',
+  '    tb = None if isinstance(error, SyntaxError) and tb.tb_next is None else tb.tb_next',
+  '    sys.excepthook(type(error), error.with_traceback(tb), tb)',
+  '    if isinstance(error, KeyboardInterrupt):',
+  '        import signal',
+  '        signal.signal(signal.SIGINT, signal.SIG_DFL)',
+  '        os.kill(os.getpid(), signal.SIGINT)',
+  '    sys.exit(1)',
 ].join('\n');
 
 /** Frames a program and its stdin for LAUNCHER_SOURCE. */
@@ -146,7 +192,7 @@ export function containerCreateOptions(
   };
   return {
     Image: policy.image,
-    Cmd: ['python3', '-I', '-S', '-c', LAUNCHER_SOURCE],
+    Cmd: ['python3', '-u', '-c', LAUNCHER_SOURCE],
     Env: SANDBOX_ENV,
     User: SANDBOX_USER,
     WorkingDir: '/tmp',

@@ -1,161 +1,140 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ContainerCreateOptions } from 'dockerode';
 import { Duplex } from 'node:stream';
-import { loadAppConfig } from '../config/app-config.js';
-import type {
-  ContainerEngine,
-  ContainerExit,
-  ContainerSummary,
-} from './engine/container-engine.js';
-import { EngineUnavailableError } from './sandbox.errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../config/app-config.js';
+import { POOL_LABEL } from './container-pool.js';
+import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
+import { PROGRAM_START_MARKER } from './sandbox-policy.js';
 import { SandboxService } from './sandbox.service.js';
 
-function frame(stream: 1 | 2, text: string): Buffer {
-  const body = Buffer.from(text);
+/** One frame of Docker's multiplexed stream. */
+function frame(stream: 1 | 2, payload: Buffer | string): Buffer {
+  const body = Buffer.from(payload);
   const header = Buffer.alloc(8);
   header[0] = stream;
   header.writeUInt32BE(body.length, 4);
   return Buffer.concat([header, body]);
 }
 
-/**
- * An engine whose one container "runs" a scripted program: on stdin end it emits `output`
- * and exits with `exitCode`, unless `hang` is set, in which case only a kill ends it.
- */
-class FakeEngine implements ContainerEngine {
-  created: ContainerCreateOptions[] = [];
-  removed: string[] = [];
-  killed: string[] = [];
-  received = '';
-  private exit: () => void = () => undefined;
-  private stream?: Duplex;
+type Behaviour = 'runs' | 'dead';
 
-  constructor(
-    private readonly script: {
-      output?: Buffer[];
-      exitCode?: number;
-      oomKilled?: boolean;
-      hang?: boolean;
-      failStart?: boolean;
-    },
-  ) {}
+/**
+ * A scripted engine: a container either runs its program (the launcher's start marker, then
+ * "4") or is already dead when its program arrives (no output, SIGKILL's exit code).
+ */
+class ScriptedEngine implements ContainerEngine {
+  readonly created: { id: string; labels: Record<string, string> }[] = [];
+  readonly removed: string[] = [];
+  /** Behaviour of the containers to create next, in order; then 'runs'. */
+  readonly script: Behaviour[] = [];
+  private readonly behaviour = new Map<string, Behaviour>();
+  private readonly exitCodes = new Map<string, number>();
+  private readonly exits = new Map<string, () => void>();
+  private readonly exited = new Map<string, Promise<void>>();
 
   ping = () => Promise.resolve();
   imageExists = () => Promise.resolve(true);
   runtimes = () => Promise.resolve(['runc']);
-  list = (): Promise<ContainerSummary[]> => Promise.resolve([]);
 
   create(options: ContainerCreateOptions): Promise<string> {
-    this.created.push(options);
-    return Promise.resolve(`c${this.created.length}`);
+    const id = `c${this.created.length + 1}`;
+    this.created.push({ id, labels: options.Labels ?? {} });
+    this.behaviour.set(id, this.script.shift() ?? 'runs');
+    this.exited.set(id, new Promise((resolve) => this.exits.set(id, resolve)));
+    return Promise.resolve(id);
   }
 
-  attach(): Promise<Duplex> {
-    const chunks: Buffer[] = [];
-    const stream = new Duplex({
+  attach(id: string): Promise<Duplex> {
+    const stream: Duplex = new Duplex({
       read: () => undefined,
-      write: (chunk: Buffer, _encoding, done) => {
-        chunks.push(chunk);
-        done();
-      },
+      write: (_chunk, _encoding, done) => done(),
       final: (done) => {
-        this.received = Buffer.concat(chunks).toString();
-        if (!this.script.hang) {
-          for (const part of this.script.output ?? []) stream.push(part);
-          setImmediate(() => this.finish());
+        if (this.behaviour.get(id) === 'runs') {
+          stream.push(frame(1, Buffer.from([PROGRAM_START_MARKER])));
+          stream.push(frame(1, '4\n'));
+          this.exitCodes.set(id, 0);
+        } else {
+          this.exitCodes.set(id, 137);
         }
+        stream.push(null);
+        this.exits.get(id)!();
         done();
       },
     });
-    this.stream = stream;
     return Promise.resolve(stream);
   }
 
-  private finish(): void {
-    this.stream?.push(null);
-    this.exit();
+  start = () => Promise.resolve();
+  waitForExit = (id: string) => this.exited.get(id)!;
+
+  inspectExit(id: string): Promise<ContainerExit> {
+    return Promise.resolve({ exitCode: this.exitCodes.get(id) ?? null, oomKilled: false });
   }
 
-  start(): Promise<void> {
-    return this.script.failStart
-      ? Promise.reject(new EngineUnavailableError('ECONNREFUSED'))
-      : Promise.resolve();
-  }
-
-  waitForExit(): Promise<void> {
-    return new Promise((resolve) => (this.exit = resolve));
-  }
-
-  inspectExit(): Promise<ContainerExit> {
-    const killed = this.killed.length > 0;
-    return Promise.resolve({
-      exitCode: killed ? 137 : (this.script.exitCode ?? 0),
-      oomKilled: this.script.oomKilled ?? false,
-    });
-  }
-
-  kill(id: string): Promise<void> {
-    this.killed.push(id);
-    setImmediate(() => this.finish());
-    return Promise.resolve();
-  }
+  kill = () => Promise.resolve();
 
   remove(id: string): Promise<void> {
     this.removed.push(id);
+    this.exits.get(id)?.();
     return Promise.resolve();
   }
+
+  list = () => Promise.resolve([]);
 }
 
-function serviceWith(engine: FakeEngine, env: Record<string, string> = {}): SandboxService {
-  return new SandboxService(engine, loadAppConfig(env));
+function config(poolSize: number): AppConfig {
+  const c = new AppConfig();
+  c.SANDBOX_POOL_SIZE = poolSize;
+  return c;
 }
 
-describe('SandboxService (fake engine)', () => {
-  it('sends the framed program, collects output and removes the container', async () => {
-    const engine = new FakeEngine({ output: [frame(1, '4\n')] });
-    const result = await serviceWith(engine).run({ code: 'print(2 + 2)', stdin: 'in' });
-    expect(engine.received).toBe('12\nprint(2 + 2)in');
-    expect(result).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
-    expect(engine.removed).toEqual(['c1']);
-    expect(engine.created[0].Labels?.['safe-code-executor.instance']).toBeDefined();
+describe('SandboxService with its container pool', () => {
+  const services: SandboxService[] = [];
+  function serviceOf(engine: ScriptedEngine, poolSize: number): SandboxService {
+    const service = new SandboxService(engine, config(poolSize));
+    services.push(service);
+    service.onApplicationBootstrap();
+    return service;
+  }
+
+  afterEach(async () => {
+    await Promise.all(services.splice(0).map((s) => s.onApplicationShutdown()));
   });
 
-  it('kills the container at the time limit and reports a timeout', async () => {
-    const engine = new FakeEngine({ hang: true });
-    const result = await serviceWith(engine, { SANDBOX_TIMEOUT_MS: '200' }).run({ code: 'x' });
-    expect(engine.killed).toEqual(['c1']);
-    expect(result).toMatchObject({ status: 'timeout', exitCode: null });
-    expect(engine.removed).toEqual(['c1']);
+  it('runs the program in an idle pooled container and takes the start marker off the output', async () => {
+    const engine = new ScriptedEngine();
+    const service = serviceOf(engine, 1);
+    while (service.poolStats().idle < 1) await sleep(1);
+
+    const result = await service.run({ code: 'print(2 + 2)' });
+    expect(result).toMatchObject({ output: '4', stdout: '4\n', exitCode: 0, status: 'success' });
+    expect(engine.created[0].labels[POOL_LABEL]).toBe('warm');
+    expect(service.poolStats()).toMatchObject({ hits: 1, misses: 0 });
   });
 
-  it('kills the container as soon as output passes the limit', async () => {
-    const engine = new FakeEngine({
-      output: [frame(1, 'x'.repeat(1024)), frame(1, 'y')],
-      exitCode: 0,
-    });
-    const result = await serviceWith(engine, { SANDBOX_OUTPUT_LIMIT_BYTES: '1024' }).run({
-      code: 'x',
-    });
-    expect(engine.killed).toEqual(['c1']);
-    expect(result.truncated).toBe(true);
-    expect(result.stdout).toBe('x'.repeat(1024));
+  it('runs the program again in a new container when the pooled one was dead before it started', async () => {
+    const engine = new ScriptedEngine();
+    engine.script.push('dead');
+    const service = serviceOf(engine, 1);
+    while (service.poolStats().idle < 1) await sleep(1);
+
+    const result = await service.run({ code: 'print(2 + 2)' }, { labels: { request: 'r1' } });
+    expect(result).toMatchObject({ output: '4', exitCode: 0, status: 'success' });
+    const retry = engine.created.find((c) => c.labels.request === 'r1');
+    expect(retry).toBeDefined();
+    expect(retry!.labels[POOL_LABEL]).toBeUndefined();
+    await service.onApplicationShutdown();
+    expect(engine.removed).toEqual(expect.arrayContaining(['c1', retry!.id]));
   });
 
-  it('kills the container when the caller aborts', async () => {
-    const engine = new FakeEngine({ hang: true });
-    const controller = new AbortController();
-    const running = serviceWith(engine).run({ code: 'x' }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
-    await running;
-    expect(engine.killed).toEqual(['c1']);
-    expect(engine.removed).toEqual(['c1']);
-  });
+  it('does not run a program twice when a container made for it fails before the start', async () => {
+    const engine = new ScriptedEngine();
+    engine.script.push('dead');
+    const service = serviceOf(engine, 0);
 
-  it('removes the container when the engine fails mid-run, and reports the domain error', async () => {
-    const engine = new FakeEngine({ failStart: true });
-    await expect(serviceWith(engine).run({ code: 'x' })).rejects.toBeInstanceOf(
-      EngineUnavailableError,
-    );
-    expect(engine.removed).toEqual(['c1']);
+    const result = await service.run({ code: 'print(2 + 2)' });
+    expect(result).toMatchObject({ output: '', exitCode: 137, status: 'runtime_error' });
+    expect(engine.created).toHaveLength(1);
   });
 });

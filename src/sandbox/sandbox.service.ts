@@ -1,15 +1,29 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config.js';
 import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engine.js';
+import {
+  ContainerPool,
+  POOL_LABEL,
+  POOL_LABEL_VALUE,
+  type ContainerPoolStats,
+  type ReadyContainer,
+} from './container-pool.js';
 import { EngineUnavailableError } from './sandbox.errors.js';
 import { OutputCollector } from './output-collector.js';
 import { toRunResult, type RunResult } from './run-result.js';
 import {
   INSTANCE_LABEL,
   MANAGED_LABEL,
+  PROGRAM_START_MARKER,
   containerCreateOptions,
   frameProgram,
   sandboxPolicyFrom,
@@ -36,12 +50,16 @@ const OUTPUT_DRAIN_MS = 1_000;
 /**
  * Runs one program in one fresh container under the SandboxPolicy, and removes the container
  * in every outcome. The only class that knows the order of engine calls a run takes.
+ * Containers come ready-started from the ContainerPool (or are made on the spot when it is
+ * empty or off); each serves exactly one program.
  */
 @Injectable()
-export class SandboxService implements OnApplicationShutdown {
+export class SandboxService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly policy: SandboxPolicy;
   /** Identifies this process's containers among others on the same engine. */
   readonly instanceId = randomUUID();
+  /** Started containers waiting for a program; its stats() are what /metrics reports. */
+  readonly pool: ContainerPool;
   private readonly logger = new Logger(SandboxService.name);
 
   constructor(
@@ -49,6 +67,24 @@ export class SandboxService implements OnApplicationShutdown {
     config: AppConfig,
   ) {
     this.policy = sandboxPolicyFrom(config);
+    this.pool = new ContainerPool(engine, {
+      size: config.SANDBOX_POOL_SIZE,
+      createOptions: () =>
+        containerCreateOptions(this.policy, {
+          ...this.instanceLabels,
+          [POOL_LABEL]: POOL_LABEL_VALUE,
+        }),
+      logger: this.logger,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.pool.start();
+  }
+
+  /** Idle containers, hits and misses of the pool. */
+  poolStats(): ContainerPoolStats {
+    return this.pool.stats();
   }
 
   /** Labels that mark a container as this instance's. */
@@ -56,34 +92,62 @@ export class SandboxService implements OnApplicationShutdown {
     return { [MANAGED_LABEL]: 'true', [INSTANCE_LABEL]: this.instanceId };
   }
 
+  /**
+   * Runs the program in a container of its own. Pooled containers carry only the instance
+   * labels: `options.labels` reach containers made on the spot (labels are fixed at creation).
+   */
   async run(program: Program, options: RunOptions = {}): Promise<RunResult> {
-    const id = await this.engine.create(
-      containerCreateOptions(this.policy, { ...options.labels, ...this.instanceLabels }),
-    );
+    const onDemand = containerCreateOptions(this.policy, {
+      ...options.labels,
+      ...this.instanceLabels,
+    });
+    const container = await this.pool.acquire(onDemand);
+    const attempt = await this.runAndDispose(container, program, options.signal);
+    if (attempt.programStarted || !container.pooled || options.signal?.aborted) {
+      return attempt.result;
+    }
+    // The pooled container died while it waited (host OOM, engine restart, killed from outside)
+    // before the pool noticed: the program never ran, so it runs once more, in a new container.
+    this.logger.warn(`pooled container ${container.id} died before its program started; retrying`);
+    const fresh = await this.pool.createOnDemand(onDemand);
+    return (await this.runAndDispose(fresh, program, options.signal)).result;
+  }
+
+  private async runAndDispose(
+    container: ReadyContainer,
+    program: Program,
+    signal?: AbortSignal,
+  ): Promise<{ result: RunResult; programStarted: boolean }> {
     try {
-      return await this.runIn(id, program, options.signal);
+      return await this.runIn(container, program, signal);
     } finally {
-      await this.engine.remove(id).catch((error: unknown) => {
-        this.logger.warn(`could not remove container ${id}: ${String(error)}`);
-      });
+      // Removed in the background, after the answer is sent; shutdown waits for it.
+      container.stream.destroy();
+      this.pool.dispose(container.id);
     }
   }
 
-  private async runIn(id: string, program: Program, signal?: AbortSignal): Promise<RunResult> {
+  private async runIn(
+    { id, stream, exited }: ReadyContainer,
+    program: Program,
+    signal?: AbortSignal,
+  ): Promise<{ result: RunResult; programStarted: boolean }> {
     const kill = () => void this.engine.kill(id).catch(() => undefined);
     let stoppedForOutput = false;
-    const collector = new OutputCollector(this.policy.outputLimitBytes, () => {
-      stoppedForOutput = true;
-      kill();
-    });
+    const collector = new OutputCollector(
+      this.policy.outputLimitBytes,
+      () => {
+        stoppedForOutput = true;
+        kill();
+      },
+      PROGRAM_START_MARKER,
+    );
 
-    const stream = await this.engine.attach(id);
     stream.on('data', (data: Buffer) => collector.write(data));
     const outputEnded = once(stream, 'end').catch(() => undefined);
-    stream.on('error', () => undefined); // a broken attach shows up as missing output, not a crash
 
-    const exited = this.engine.waitForExit(id);
-    await this.engine.start(id);
+    // The container is already running, blocked reading stdin: the program starts now, and so
+    // does its clock (time spent waiting in the pool is nobody's).
     const startedAt = performance.now();
     stream.end(frameProgram(program.code, program.stdin ?? ''));
 
@@ -111,13 +175,14 @@ export class SandboxService implements OnApplicationShutdown {
     await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
     stream.destroy();
     const exit = await this.engine.inspectExit(id);
-    return toRunResult({
+    const result = toRunResult({
       exit,
       timedOut,
       stoppedForOutput,
       output: collector.result(),
       durationMs,
     });
+    return { result, programStarted: collector.programStarted || timedOut };
   }
 
   /** Removes every container this instance created (runs in flight are killed). */
@@ -128,6 +193,13 @@ export class SandboxService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.pool.close();
+    if (this.pool.size > 0) {
+      const { hits, misses, discarded } = this.pool.stats();
+      this.logger.log(
+        `container pool closed: ${hits} hits, ${misses} misses, ${discarded} idle containers died`,
+      );
+    }
     const removed = await this.removeOwnContainers().catch(() => 0);
     if (removed > 0) this.logger.log(`removed ${removed} container(s) on shutdown`);
   }

@@ -19,6 +19,12 @@ export interface RunningService {
   logs(): string;
   /** Containers of this instance that still exist on the engine. */
   containers(): Promise<Docker.ContainerInfo[]>;
+  /**
+   * Containers of this instance other than the pool's idle ones (started, waiting for a
+   * program), once the removals the service does after answering have had time to finish.
+   * Empty when nothing was left behind.
+   */
+  leftovers(): Promise<Docker.ContainerInfo[]>;
   /** Sends a signal (default SIGTERM) and waits for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -57,6 +63,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     process: child,
     logs: () => output,
     containers: () => containersOf(instanceId),
+    leftovers: () => leftoversOf(instanceId),
     stop: async (signal = 'SIGTERM') => {
       // Already gone (exited, or killed by a signal, which leaves exitCode null).
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -73,4 +80,20 @@ export function containersOf(instanceId: string): Promise<Docker.ContainerInfo[]
     all: true,
     filters: { label: [`safe-code-executor.instance=${instanceId}`] },
   });
+}
+
+/** Whether a container is one of the pool's, still running: idle, since no run is in flight. */
+function isIdlePoolContainer(container: Docker.ContainerInfo): boolean {
+  return container.Labels['safe-code-executor.pool'] !== undefined && container.State === 'running';
+}
+
+/** See RunningService.leftovers: polls for up to 10 s, for removals happen after the answer. */
+export async function leftoversOf(instanceId: string): Promise<Docker.ContainerInfo[]> {
+  let leftovers: Docker.ContainerInfo[] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    leftovers = (await containersOf(instanceId)).filter((c) => !isIdlePoolContainer(c));
+    if (leftovers.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return leftovers;
 }

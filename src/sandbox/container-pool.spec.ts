@@ -1,0 +1,363 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { ContainerCreateOptions } from 'dockerode';
+import { PassThrough, type Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContainerPool, POOL_LABEL, type ReadyContainer } from './container-pool.js';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerSummary,
+} from './engine/container-engine.js';
+import { EngineUnavailableError } from './sandbox.errors.js';
+
+/** An in-memory engine: records every call, lets a test kill containers and take the engine down. */
+class FakeEngine implements ContainerEngine {
+  readonly calls: string[] = [];
+  readonly containers = new Map<
+    string,
+    { labels: Record<string, string>; state: string; exit: () => void; stream: PassThrough }
+  >();
+  down = false;
+  failStarts = 0;
+  private next = 0;
+
+  private check(): void {
+    if (this.down) throw new EngineUnavailableError('connect ENOENT /var/run/docker.sock');
+  }
+
+  ping = () => Promise.resolve();
+  imageExists = () => Promise.resolve(true);
+  runtimes = () => Promise.resolve(['runc']);
+
+  create(options: ContainerCreateOptions): Promise<string> {
+    this.check();
+    const id = `c${++this.next}`;
+    let exit = () => undefined as void;
+    const exited = new Promise<void>((resolve) => (exit = resolve));
+    this.containers.set(id, {
+      labels: options.Labels ?? {},
+      state: 'created',
+      exit: () => {
+        this.containers.get(id)!.state = 'exited';
+        exit();
+      },
+      stream: new PassThrough(),
+    });
+    this.exits.set(id, exited);
+    this.calls.push(`create ${id}`);
+    return Promise.resolve(id);
+  }
+
+  private readonly exits = new Map<string, Promise<void>>();
+
+  attach(id: string): Promise<Duplex> {
+    this.check();
+    this.calls.push(`attach ${id}`);
+    return Promise.resolve(this.containers.get(id)!.stream);
+  }
+
+  start(id: string): Promise<void> {
+    this.check();
+    this.calls.push(`start ${id}`);
+    if (this.failStarts > 0) {
+      this.failStarts--;
+      return Promise.reject(new Error('OCI runtime create failed'));
+    }
+    this.containers.get(id)!.state = 'running';
+    return Promise.resolve();
+  }
+
+  waitForExit(id: string): Promise<void> {
+    this.check();
+    this.calls.push(`wait ${id}`);
+    return this.exits.get(id)!;
+  }
+
+  inspectExit(): Promise<ContainerExit> {
+    return Promise.resolve({ exitCode: 0, oomKilled: false });
+  }
+
+  kill(id: string): Promise<void> {
+    this.containers.get(id)?.exit();
+    return Promise.resolve();
+  }
+
+  remove(id: string): Promise<void> {
+    this.check();
+    this.calls.push(`remove ${id}`);
+    this.containers.get(id)?.exit();
+    this.containers.delete(id);
+    return Promise.resolve();
+  }
+
+  list(): Promise<ContainerSummary[]> {
+    return Promise.resolve(
+      [...this.containers].map(([id, c]) => ({ id, labels: c.labels, state: c.state })),
+    );
+  }
+
+  /** Ids of containers that exist and run. */
+  running(): string[] {
+    return [...this.containers].filter(([, c]) => c.state === 'running').map(([id]) => id);
+  }
+}
+
+const POOLED = { Image: 'img', Labels: { [POOL_LABEL]: 'warm' } };
+const ON_DEMAND = { Image: 'img', Labels: { request: 'r1' } };
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (condition()) return;
+    await sleep(2);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe('ContainerPool', () => {
+  const pools: ContainerPool[] = [];
+  function poolOf(engine: FakeEngine, size: number): ContainerPool {
+    const pool = new ContainerPool(engine, {
+      size,
+      createOptions: () => POOLED,
+      retryDelayMs: { min: 5, max: 20 },
+    });
+    pools.push(pool);
+    return pool;
+  }
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.close()));
+  });
+
+  it('fills itself with started containers, attached and watched before start', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 3);
+    pool.start();
+    await until(() => pool.stats().idle === 3, 'three containers are idle');
+    expect(engine.running()).toHaveLength(3);
+    for (const [, container] of engine.containers) {
+      expect(container.labels[POOL_LABEL]).toBe('warm');
+    }
+    // One at a time, each attached and watched before it starts.
+    expect(engine.calls).toEqual(
+      ['c1', 'c2', 'c3'].flatMap((id) => [
+        `create ${id}`,
+        `attach ${id}`,
+        `wait ${id}`,
+        `start ${id}`,
+      ]),
+    );
+  });
+
+  it('hands out an idle container (a hit), or makes one on the spot when empty (a miss)', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+
+    const hit = await pool.acquire(ON_DEMAND);
+    expect(hit.pooled).toBe(true);
+    expect(engine.containers.get(hit.id)!.labels[POOL_LABEL]).toBe('warm');
+
+    const miss = await pool.acquire(ON_DEMAND);
+    expect(miss.pooled).toBe(false);
+    expect(engine.containers.get(miss.id)!.labels).toEqual({ request: 'r1' });
+    expect(engine.containers.get(miss.id)!.state).toBe('running');
+    expect(pool.stats()).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it('never hands out the same container twice, and removes each one after its use', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 2);
+    pool.start();
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      await until(() => pool.stats().idle === 2, 'the pool is full');
+      const container = await pool.acquire(ON_DEMAND);
+      expect(seen.has(container.id)).toBe(false);
+      seen.add(container.id);
+      pool.dispose(container.id);
+    }
+    await until(() => pool.stats().removing === 0, 'removals are done');
+    for (const id of seen) expect(engine.containers.has(id)).toBe(false);
+    expect(pool.stats()).toMatchObject({ hits: 10, misses: 0 });
+  });
+
+  it('refills after a run ends, not while its program runs', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 2);
+    pool.start();
+    await until(() => pool.stats().idle === 2, 'the pool is full');
+    const creates = () => engine.calls.filter((call) => call.startsWith('create')).length;
+
+    const container = await pool.acquire(ON_DEMAND);
+    await sleep(20);
+    expect(creates()).toBe(2); // one idle container left: nothing is created during the run
+    pool.dispose(container.id);
+    await until(() => pool.stats().idle === 2, 'the pool is full again');
+    expect(creates()).toBe(3);
+  });
+
+  it('refills at once when a run takes the last idle container', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await pool.acquire(ON_DEMAND);
+    await until(() => pool.stats().idle === 1, 'the pool is full again');
+  });
+
+  it('replaces an idle container that dies and never hands it out', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+    const [victim] = engine.running();
+
+    engine.containers.get(victim)!.exit(); // killed from outside
+    await until(() => !engine.containers.has(victim), 'the dead container is removed');
+    await until(() => pool.stats().idle === 1, 'a replacement is idle');
+    const container = await pool.acquire(ON_DEMAND);
+    expect(container.id).not.toBe(victim);
+    expect(container.pooled).toBe(true);
+    expect(pool.stats().discarded).toBe(1);
+  });
+
+  it('does not hand out a container that died even before the pool noticed its removal', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 2);
+    pool.start();
+    await until(() => pool.stats().idle === 2, 'the pool is full');
+    const [first] = engine.running();
+    engine.containers.get(first)!.exit();
+    await Promise.resolve(); // the exit is observed on the next microtask
+    const container = await pool.acquire(ON_DEMAND);
+    expect(container.id).not.toBe(first);
+  });
+
+  it('keeps retrying through an engine outage and refills by itself afterwards', async () => {
+    const engine = new FakeEngine();
+    engine.down = true;
+    const pool = poolOf(engine, 2);
+    pool.start();
+    await sleep(50);
+    expect(pool.stats().idle).toBe(0);
+    await expect(pool.acquire(ON_DEMAND)).rejects.toBeInstanceOf(EngineUnavailableError);
+
+    engine.down = false;
+    await until(() => pool.stats().idle === 2, 'the pool is full after the outage');
+  });
+
+  it('loses its idle containers to an engine restart and gets new ones afterwards', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 2);
+    pool.start();
+    await until(() => pool.stats().idle === 2, 'the pool is full');
+    const before = engine.running();
+
+    engine.down = true;
+    for (const id of before) engine.containers.get(id)!.exit(); // the restart kills them
+    await until(() => pool.stats().idle === 0, 'the dead containers are dropped');
+    await sleep(30);
+    engine.down = false;
+    await until(() => pool.stats().idle === 2, 'the pool is full after the restart');
+    // The removals that failed while the engine was down were retried.
+    await until(() => before.every((id) => !engine.containers.has(id)), 'old containers are gone');
+    const container = await pool.acquire(ON_DEMAND);
+    expect(before).not.toContain(container.id);
+  });
+
+  it('removes a container whose start fails, and its failure does not stop the refill', async () => {
+    const engine = new FakeEngine();
+    engine.failStarts = 1;
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+    expect(engine.calls).toContain('remove c1');
+    expect(engine.containers.has('c1')).toBe(false);
+  });
+
+  it('removes a container whose engine went away between create and start, once it is back', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    const attach = engine.attach.bind(engine);
+    engine.attach = (id: string) => {
+      engine.down = true;
+      return attach(id);
+    };
+    await expect(pool.acquire(ON_DEMAND)).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(engine.containers.has('c1')).toBe(true);
+    engine.down = false;
+    await until(() => !engine.containers.has('c1'), 'the container is removed');
+  });
+
+  it('removes a container made on the spot when its start fails, and reports the failure', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    engine.failStarts = 1;
+    await expect(pool.acquire(ON_DEMAND)).rejects.toThrow('OCI runtime create failed');
+    await until(() => engine.containers.size === 0, 'the container is removed');
+  });
+
+  it('with size 0 creates nothing ahead of time and makes every container on demand', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    pool.start();
+    await sleep(20);
+    expect(engine.calls).toEqual([]);
+    const container = await pool.acquire(ON_DEMAND);
+    expect(container.pooled).toBe(false);
+    pool.dispose(container.id);
+    await until(() => engine.containers.size === 0, 'the container is removed');
+    await sleep(20);
+    expect(engine.containers.size).toBe(0);
+    expect(pool.stats()).toMatchObject({ size: 0, idle: 0, hits: 0, misses: 0 });
+  });
+
+  it('on close removes every idle container, waits for removals and stops refilling', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 3);
+    pool.start();
+    await until(() => pool.stats().idle === 3, 'the pool is full');
+    const used = await pool.acquire(ON_DEMAND);
+    pool.dispose(used.id);
+
+    await pool.close();
+    expect(engine.containers.size).toBe(0);
+    expect(pool.stats()).toMatchObject({ idle: 0, removing: 0, warming: 0 });
+    await sleep(20);
+    expect(engine.containers.size).toBe(0);
+  });
+
+  it('on close removes the container it was warming', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start(); // create, attach, wait and start are in flight
+    await pool.close();
+    expect(engine.containers.size).toBe(0);
+  });
+
+  it('on close during an outage stops retrying instead of hanging', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+    engine.down = true;
+    await pool.close(); // the removal fails once and is given up (the reaper's job then)
+    expect(pool.stats().removing).toBe(0);
+  });
+
+  it('gives the holder the container with its stream and exit watch', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 1);
+    pool.start();
+    await until(() => pool.stats().idle === 1, 'the pool is full');
+    const container: ReadyContainer = await pool.acquire(ON_DEMAND);
+    let exited = false;
+    void container.exited.then(() => (exited = true));
+    await engine.kill(container.id);
+    await until(() => exited, 'the exit is seen by the holder');
+    // A container already handed out is the run's business, not counted as died idle.
+    expect(pool.stats().discarded).toBe(0);
+  });
+});
