@@ -24,6 +24,8 @@ const ALLOWED = new Set([200, 429, 503]);
 interface ServiceFacts {
   instanceId: string;
   maxConcurrent: number;
+  /** Idle containers the warm pool keeps started (SANDBOX_POOL_SIZE). */
+  poolSize: number;
 }
 
 /** The instance id and the configured bound, from the service's own /metrics. */
@@ -31,21 +33,37 @@ async function serviceFacts(): Promise<ServiceFacts> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const instanceId = /sce_instance_info\{instance="([^"]+)"\} 1/.exec(text)?.[1];
   const maxConcurrent = Number(/^sce_max_concurrent_runs (\d+)$/m.exec(text)?.[1]);
+  const poolSize = Number(/^sce_pool_size (\d+)$/m.exec(text)?.[1] ?? 0);
   if (!instanceId || !Number.isFinite(maxConcurrent)) {
     throw new Error(`${url}/metrics does not show sce_instance_info and sce_max_concurrent_runs`);
   }
-  return { instanceId, maxConcurrent };
+  return { instanceId, maxConcurrent, poolSize };
 }
 
 async function main(): Promise<number> {
   const docker = new Docker();
-  const { instanceId, maxConcurrent } = await serviceFacts();
-  const bound = maxConcurrent + extraContainers;
-  const live = () =>
+  const { instanceId, maxConcurrent, poolSize } = await serviceFacts();
+  // Running containers: programs in flight plus the pool's idle ones. A container whose program
+  // has ended is no longer live (it only awaits removal, which happens after the answer).
+  const bound = maxConcurrent + poolSize + extraContainers;
+  const all = () =>
     docker.listContainers({
       all: true,
       filters: { label: [`safe-code-executor.instance=${instanceId}`] },
     });
+  const live = async () => (await all()).filter((c) => c.State === 'running');
+  /** Anything beyond the pool's idle containers, once removals have had up to 10 s. */
+  const leftBehind = async () => {
+    let count = 0;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const containers = await all();
+      const running = containers.filter((c) => c.State === 'running').length;
+      count = containers.length - running + Math.max(0, running - poolSize);
+      if (count === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return count;
+  };
 
   let peak = 0;
   let polling = true;
@@ -76,7 +94,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   polling = false;
   await poller;
-  const leftovers = (await live()).length;
+  const leftovers = await leftBehind();
 
   const histogram: Record<string, number> = {};
   for (const code of codes) histogram[code] = (histogram[code] ?? 0) + 1;
@@ -89,9 +107,11 @@ async function main(): Promise<number> {
       .map(([code, n]) => `${code}: ${n}`)
       .join(', ')}`,
   );
-  console.log(`peak containers    ${peak} (bound ${bound})`);
+  console.log(
+    `peak containers    ${peak} (bound ${bound} = ${maxConcurrent} running + ${poolSize} pool${extraContainers ? ` + ${extraContainers} extra` : ''})`,
+  );
   console.log(`total time         ${seconds.toFixed(1)} s`);
-  console.log(`left running       ${leftovers}`);
+  console.log(`left behind        ${leftovers} (besides ${poolSize} idle pool container(s))`);
 
   const failures = [
     ...(unexpected.length > 0 ? [`unexpected answers: ${unexpected.join(', ')}`] : []),

@@ -21,7 +21,7 @@ describe('API keys (API_KEYS set)', () => {
   });
 
   afterAll(async () => {
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
     expect(await t.stop()).toBe(0);
   });
 
@@ -41,7 +41,7 @@ describe('API keys (API_KEYS set)', () => {
       });
       expect(response.headers['www-authenticate']).toBe('Bearer');
     }
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
   });
 
   it('rate-limits requests without a valid key by address, so keys cannot be guessed fast', async () => {

@@ -34,7 +34,7 @@ describe('rate limiting of POST /run', () => {
 
   afterEach(async () => {
     for (const service of services.splice(0)) {
-      expect(await service.containers()).toEqual([]);
+      expect(await service.leftovers()).toEqual([]);
       expect(await service.stop()).toBe(0);
     }
   });
@@ -172,7 +172,7 @@ describe('rate limiting of POST /run', () => {
         error: 'Service Unavailable',
       });
     }
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
     expect(t.logs()).toContain('rate limiter unavailable');
     // Everything that is not a run still works.
     expect((await request(t.url).get('/')).status).toBe(200);

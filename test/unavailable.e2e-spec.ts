@@ -21,7 +21,7 @@ describe('when programs cannot run', () => {
         message:
           'The sandbox image "safe-code-executor-missing:never" is missing on the Docker engine. Build it with: npm run sandbox:build',
       });
-      expect(await t.containers()).toEqual([]);
+      expect(await t.leftovers()).toEqual([]);
     });
 
     it('reports the missing image on /health with 503', async () => {

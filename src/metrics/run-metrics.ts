@@ -64,6 +64,47 @@ export class RunMetrics {
       labelNames: ['instance'],
       registers,
     }).set({ instance: sandbox.instanceId }, 1);
+    // The warm pool's counters live in ContainerPool; these read them at scrape time.
+    new Gauge({
+      name: 'sce_pool_idle_containers',
+      help: 'Started containers waiting for a program right now (the warm pool).',
+      registers,
+      collect() {
+        this.set(sandbox.poolStats().idle);
+      },
+    });
+    new Gauge({
+      name: 'sce_pool_size',
+      help: 'Configured number of idle containers kept (SANDBOX_POOL_SIZE; 0 = pool off).',
+      registers,
+    }).set(sandbox.poolStats().size);
+    new Counter({
+      name: 'sce_pool_hits_total',
+      help: 'Runs served by an idle pooled container.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sandbox.poolStats().hits);
+      },
+    });
+    new Counter({
+      name: 'sce_pool_misses_total',
+      help: 'Runs that found the pool empty and got a container made on the spot.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sandbox.poolStats().misses);
+      },
+    });
+    new Counter({
+      name: 'sce_pool_discarded_total',
+      help: 'Idle pooled containers that died before receiving a program, and were replaced.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sandbox.poolStats().discarded);
+      },
+    });
     new Gauge({
       name: 'sce_queue_limit',
       help: 'Configured bound on runs waiting (SANDBOX_QUEUE_LIMIT).',

@@ -118,6 +118,12 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     program: Program,
     signal?: AbortSignal,
   ): Promise<{ result: RunResult; programStarted: boolean }> {
+    // Pooled containers cannot carry the request's labels (they are fixed at creation), so the
+    // log line, which carries the request id, is what ties a request to its container.
+    this.logger.log(
+      { container: container.id, pooled: container.pooled },
+      'program sent to container',
+    );
     try {
       return await this.runIn(container, program, signal);
     } finally {

@@ -55,8 +55,10 @@ export function hostileSuite(category: Category, options: HostileSuiteOptions = 
     });
 
     afterAll(async () => {
-      expect(await t.containers()).toEqual([]);
+      const leftovers = await t.leftovers();
       expect(await t.stop()).toBe(0);
+      expect(leftovers).toEqual([]);
+      expect(await t.containers()).toEqual([]); // not even the pool's idle ones
     });
 
     it('sees this service’s containers on the engine it uses (the leak check can fail)', async () => {
@@ -65,10 +67,10 @@ export function hostileSuite(category: Category, options: HostileSuiteOptions = 
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: 'import time\ntime.sleep(1.5)' }),
       });
-      const seen = await pollUntil(async () => (await t.containers()).length === 1, SETTLE_MS);
+      const seen = await pollUntil(async () => (await t.leftoversNow()).length === 1, SETTLE_MS);
       expect(seen).toBe(true);
       expect((await running).status).toBe(200);
-      expect(await t.containers()).toEqual([]);
+      expect(await t.leftovers()).toEqual([]);
     });
 
     it.each(attacks.map((attack) => [attack.name, attack] as const))(
@@ -79,16 +81,15 @@ export function hostileSuite(category: Category, options: HostileSuiteOptions = 
         expect(outcome.problems).toEqual([]);
 
         if (outcome.exchange.status === 0) {
-          // The client hung up with the program still running: its container exists now,
-          // and is gone by the time limit at the latest (the run ends then, answer or not).
-          expect(await t.containers()).toHaveLength(1);
+          // The client hung up with the program still running: the service kills it at once,
+          // and its container is gone by the time limit at the latest, answer or not.
           const gone = await pollUntil(
-            async () => (await t.containers()).length === 0,
+            async () => (await t.leftoversNow()).length === 0,
             context.limits.timeoutMs + SETTLE_MS,
           );
           expect(gone).toBe(true);
         }
-        expect(await t.containers()).toEqual([]);
+        expect(await t.leftovers()).toEqual([]);
         const live = await fetch(`${t.url}/health/live`);
         expect(live.status).toBe(200);
 

@@ -22,7 +22,7 @@ describe('admission control, health, metrics and logs under load', () => {
   });
 
   afterAll(async () => {
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
     expect(await t.stop()).toBe(0);
   });
 
@@ -32,7 +32,7 @@ describe('admission control, health, metrics and logs under load', () => {
     const running = post(t.url, code, 'adm-running');
     await until(
       'the first loop runs',
-      async () => (await containersOfRequest('adm-running')).length === 1,
+      async () => (await containersOfRequest('adm-running', t.logs())).length === 1,
     );
     const queued = post(t.url, LOOP, 'adm-queued');
     await until(
@@ -57,8 +57,8 @@ describe('admission control, health, metrics and logs under load', () => {
     expect(await metric(t.url, 'sce_runs_in_flight')).toBe(1);
     expect(await metric(t.url, 'sce_queue_depth')).toBe(1);
 
-    // The running program's container carries the request id and the instance id.
-    const [container] = await containersOfRequest('adm-running');
+    // The running program's container (found through its request id) carries the instance id.
+    const [container] = await containersOfRequest('adm-running', t.logs());
     expect(container.Labels['safe-code-executor.instance']).toBe(t.instanceId);
 
     expect((await running).body.status).toBe('timeout');
@@ -116,14 +116,14 @@ describe('admission control, health, metrics and logs under load', () => {
     hangup.on('error', () => undefined);
     hangup.end(body);
     await until('the loop runs', async () =>
-      (await containersOfRequest(requestId)).some((c) => c.State === 'running'),
+      (await containersOfRequest(requestId, t.logs())).some((c) => c.State === 'running'),
     );
     hangup.destroy();
     // Without the hang-up the loop would hold its container for the 4 s limit, and the log
     // would say it ended in a timeout; instead it is killed and reported as the client gone.
     await until(
       'the container is gone',
-      async () => (await containersOfRequest(requestId)).length === 0,
+      async () => (await containersOfRequest(requestId, t.logs())).length === 0,
     );
     await until('the run is logged', () => Promise.resolve(t.logs().includes('"clientGone":true')));
     const finished = t
@@ -150,7 +150,7 @@ describe('admission control, health, metrics and logs under load', () => {
     await until('it leaves the queue', async () => (await metric(t.url, 'sce_queue_depth')) === 0);
     expect(await metric(t.url, 'sce_run_rejections_total', 'reason="client_gone"')).toBe(1);
     expect((await running).body.status).toBe('timeout');
-    expect(await containersOfRequest('adm-queued-hangup')).toEqual([]);
+    expect(await containersOfRequest('adm-queued-hangup', t.logs())).toEqual([]);
   });
 });
 
@@ -166,7 +166,7 @@ describe('queue wait limit', () => {
   });
 
   afterAll(async () => {
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
     expect(await t.stop()).toBe(0);
   });
 

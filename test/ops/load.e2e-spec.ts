@@ -38,10 +38,10 @@ describe('npm run load: 30 concurrent 5-second loops', () => {
     expect(counts[200]).toBeGreaterThan(0);
     expect(counts[429]).toBe(10);
     expect(counts[503]).toBeGreaterThan(0);
-    const [, peak, bound] = /^peak containers\s+(\d+) \(bound (\d+)\)$/m.exec(stdout) ?? [];
+    const [, peak, bound] = /^peak containers\s+(\d+) \(bound (\d+) = /m.exec(stdout) ?? [];
     expect(Number(peak)).toBeGreaterThan(0);
     expect(Number(peak)).toBeLessThanOrEqual(Number(bound));
-    expect(stdout).toMatch(/^left running\s+0$/m);
-    expect(await t.containers()).toEqual([]);
+    expect(stdout).toMatch(/^left behind\s+0 /m);
+    expect(await t.leftovers()).toEqual([]);
   });
 });

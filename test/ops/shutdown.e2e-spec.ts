@@ -11,7 +11,7 @@ describe('shutdown on SIGTERM', () => {
       'shut-in-flight',
     );
     await until('the run is in flight', async () =>
-      (await containersOfRequest('shut-in-flight')).some((c) => c.State === 'running'),
+      (await containersOfRequest('shut-in-flight', t.logs())).some((c) => c.State === 'running'),
     );
     const queued = post(t.url, 'print("queued")', 'shut-queued');
     await until('the second run waits', async () => (await metric(t.url, 'sce_queue_depth')) === 1);
@@ -25,7 +25,7 @@ describe('shutdown on SIGTERM', () => {
     expect(refusedNew.status).toBe(503);
     expect(refusedNew.headers['retry-after']).toBeDefined();
     expect(refusedNew.body.message).toMatch(/shutting down/);
-    expect(await containersOfRequest('shut-new')).toEqual([]);
+    expect(await containersOfRequest('shut-new', t.logs())).toEqual([]);
 
     const finished = await inFlight;
     expect(finished.status).toBe(200);
@@ -43,7 +43,7 @@ describe('shutdown on SIGTERM', () => {
     const t = await startService({ SANDBOX_TIMEOUT_MS: '3000' });
     const inFlight = post(t.url, LOOP, 'shut-loop');
     await until('the loop runs', async () =>
-      (await containersOfRequest('shut-loop')).some((c) => c.State === 'running'),
+      (await containersOfRequest('shut-loop', t.logs())).some((c) => c.State === 'running'),
     );
     const exited = t.stop('SIGTERM');
     const answer = await inFlight;

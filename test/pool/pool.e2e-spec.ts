@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type Docker from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { metric } from '../support/ops.js';
 import { docker, startService, type RunningService } from '../support/service.js';
 import { runProgram } from '../support/run.js';
 import { POOL_LABEL } from '../../src/sandbox/container-pool.js';
@@ -116,6 +117,20 @@ describe('container pool on a real engine', () => {
     expect(await t.leftovers()).toEqual([]);
     const idle = await untilIdle(t, POOL_SIZE);
     expect(idle.map((c) => c.Id)).not.toContain(victim.Id);
+  });
+
+  it('reports idle containers, hits, misses and replacements in /metrics', async () => {
+    await untilIdle(t, POOL_SIZE);
+    const hitsBefore = await metric(t.url, 'sce_pool_hits_total');
+    const missesBefore = await metric(t.url, 'sce_pool_misses_total');
+    await runProgram(t.url, 'print(1)'); // the pool is full: a hit
+    expect(await metric(t.url, 'sce_pool_hits_total')).toBe(hitsBefore + 1);
+    expect(await metric(t.url, 'sce_pool_misses_total')).toBe(missesBefore);
+    expect(await metric(t.url, 'sce_pool_size')).toBe(POOL_SIZE);
+    // The test before this one killed an idle container from outside.
+    expect(await metric(t.url, 'sce_pool_discarded_total')).toBeGreaterThanOrEqual(1);
+    await untilIdle(t, POOL_SIZE);
+    expect(await metric(t.url, 'sce_pool_idle_containers')).toBe(POOL_SIZE);
   });
 
   it('removes its idle containers on shutdown', async () => {

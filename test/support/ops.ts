@@ -59,12 +59,31 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
   });
 }
 
-/** Containers on the shared engine created for one request id. */
-export function containersOfRequest(requestId: string) {
-  return docker.listContainers({
+/**
+ * Containers on the shared engine that serve one request id: those made for it (labelled with
+ * it) and, given the service's log, the pooled one it was sent to (pooled containers are made
+ * before the request, so only the log line "program sent to container" ties them to it).
+ */
+export async function containersOfRequest(requestId: string, logs = '') {
+  const labelled = await docker.listContainers({
     all: true,
     filters: { label: [`safe-code-executor.request=${requestId}`] },
   });
+  const sentTo = new Set<string>();
+  for (const line of logs.split('\n')) {
+    if (!line.includes('program sent to container') || !line.includes(`"reqId":"${requestId}"`)) {
+      continue;
+    }
+    const { container } = JSON.parse(line) as { container?: string };
+    if (container) sentTo.add(container);
+  }
+  const pooled =
+    sentTo.size === 0
+      ? []
+      : (await docker.listContainers({ all: true, filters: { id: [...sentTo] } })).filter((c) =>
+          sentTo.has(c.Id),
+        );
+  return [...labelled, ...pooled.filter((c) => !labelled.some((l) => l.Id === c.Id))];
 }
 
 /** A program that runs until the sandbox's time limit kills it. */

@@ -20,11 +20,13 @@ export interface RunningService {
   /** Containers of this instance that still exist on the engine. */
   containers(): Promise<Docker.ContainerInfo[]>;
   /**
-   * Containers of this instance other than the pool's idle ones (started, waiting for a
-   * program), once the removals the service does after answering have had time to finish.
-   * Empty when nothing was left behind.
+   * Containers this instance left behind: every container that received a program and still
+   * exists, and any that is not a running pool container; polled until the removals the
+   * service does after answering have had time to finish. Empty when nothing was left behind.
    */
   leftovers(): Promise<Docker.ContainerInfo[]>;
+  /** The same, right now, without waiting for removals (to see a program's container while it runs). */
+  leftoversNow(): Promise<Docker.ContainerInfo[]>;
   /** Sends a signal (default SIGTERM) and waits for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -63,7 +65,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     process: child,
     logs: () => output,
     containers: () => containersOf(instanceId),
-    leftovers: () => leftoversOf(instanceId),
+    leftovers: () => leftoversOf(instanceId, () => output),
+    leftoversNow: () => leftoversNow(instanceId, output),
     stop: async (signal = 'SIGTERM') => {
       // Already gone (exited, or killed by a signal, which leaves exitCode null).
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -82,16 +85,49 @@ export function containersOf(instanceId: string): Promise<Docker.ContainerInfo[]
   });
 }
 
-/** Whether a container is one of the pool's, still running: idle, since no run is in flight. */
-function isIdlePoolContainer(container: Docker.ContainerInfo): boolean {
+/** Whether a container is one of the pool's and still running (idle, or running a program). */
+function isRunningPoolContainer(container: Docker.ContainerInfo): boolean {
   return container.Labels['safe-code-executor.pool'] !== undefined && container.State === 'running';
 }
 
+/** Ids of the containers the service sent programs to, from its log ("program sent to container"). */
+export function containersThatRan(logs: string): string[] {
+  const ids: string[] = [];
+  for (const line of logs.split('\n')) {
+    if (!line.includes('program sent to container')) continue;
+    try {
+      const entry = JSON.parse(line) as { container?: unknown };
+      if (typeof entry.container === 'string') ids.push(entry.container);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return ids;
+}
+
+/**
+ * What a run left behind right now: every container that received a program and still exists
+ * (known from the service's log, whatever its labels), and every container that is not a
+ * running pool container (pool containers that never got a program are expected).
+ */
+export async function leftoversNow(
+  instanceId: string,
+  logs: string,
+): Promise<Docker.ContainerInfo[]> {
+  const ran = new Set(containersThatRan(logs));
+  return (await containersOf(instanceId)).filter(
+    (c) => ran.has(c.Id) || !isRunningPoolContainer(c),
+  );
+}
+
 /** See RunningService.leftovers: polls for up to 10 s, for removals happen after the answer. */
-export async function leftoversOf(instanceId: string): Promise<Docker.ContainerInfo[]> {
+export async function leftoversOf(
+  instanceId: string,
+  logs: () => string,
+): Promise<Docker.ContainerInfo[]> {
   let leftovers: Docker.ContainerInfo[] = [];
   for (let attempt = 0; attempt < 100; attempt++) {
-    leftovers = (await containersOf(instanceId)).filter((c) => !isIdlePoolContainer(c));
+    leftovers = await leftoversNow(instanceId, logs());
     if (leftovers.length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

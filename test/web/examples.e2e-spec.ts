@@ -44,7 +44,7 @@ describe('the example programs of the page', () => {
   });
 
   afterAll(async () => {
-    expect(await t.containers()).toEqual([]);
+    expect(await t.leftovers()).toEqual([]);
     expect(await t.stop()).toBe(0);
   });
 

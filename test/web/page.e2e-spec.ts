@@ -51,7 +51,7 @@ describe('the web page in a real browser', () => {
     await browser?.close();
     expect(desktop.foreignRequests).toEqual([]);
     expect(desktop.pageErrors).toEqual([]);
-    expect(await service.containers()).toEqual([]);
+    expect(await service.leftovers()).toEqual([]);
     expect(await service.stop()).toBe(0);
   });
 
@@ -247,7 +247,7 @@ describe('the web page when the server says no', () => {
   afterAll(async () => {
     await browser?.close();
     for (const service of services) {
-      expect(await service.containers()).toEqual([]);
+      expect(await service.leftovers()).toEqual([]);
       expect(await service.stop()).toBe(0);
     }
   });

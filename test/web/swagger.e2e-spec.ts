@@ -41,7 +41,7 @@ describe('Swagger UI at /docs in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     for (const service of services) {
-      expect(await service.containers()).toEqual([]);
+      expect(await service.leftovers()).toEqual([]);
       expect(await service.stop()).toBe(0);
     }
   });
