@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startService, type RunningService } from './support/service.js';
+import { containersOfRequest, post, until } from './support/ops.js';
+import { docker, startService, type RunningService } from './support/service.js';
 
 describe('when programs cannot run', () => {
   describe('the sandbox image is missing', () => {
@@ -43,7 +44,7 @@ describe('when programs cannot run', () => {
     it('answers POST /run with 503, Retry-After and what to do', async () => {
       const response = await request(t.url).post('/run').send({ code: 'print(1)' }).expect(503);
       expect(response.headers['retry-after']).toBe('5');
-      expect(response.body.message).toMatch(
+      expect(String(response.body.message)).toMatch(
         /^The Docker engine is unavailable \(.+\)\. Start Docker or point DOCKER_HOST at a running engine\.$/,
       );
     });
@@ -52,6 +53,45 @@ describe('when programs cannot run', () => {
       const health = await request(t.url).get('/health').expect(503);
       expect(health.body.details.engine.status).toBe('down');
       await request(t.url).get('/health/live').expect(200, { status: 'ok' });
+    });
+  });
+
+  describe('the container is removed from outside while its program runs', () => {
+    let t: RunningService;
+    beforeAll(async () => {
+      t = await startService();
+    });
+    afterAll(async () => {
+      const leftovers = await t.leftovers();
+      expect(await t.stop()).toBe(0);
+      expect(leftovers).toEqual([]);
+    });
+
+    it('answers 503 saying so, never a 500, and stays healthy', async () => {
+      const answer = post(t.url, 'print("started", flush=True)\nwhile True: pass', 'lost-1');
+      let victim: string | undefined;
+      await until('the program runs', async () => {
+        victim = (await containersOfRequest('lost-1', t.logs())).find(
+          (c) => c.State === 'running',
+        )?.Id;
+        return victim !== undefined;
+      });
+      await docker.getContainer(victim!).remove({ force: true });
+      const response = await answer;
+      // A forced removal kills first: if the service reads the exit before the container is
+      // gone, the program is reported killed (137); if after, the run is lost and said so.
+      if (response.status === 200) {
+        expect(response.body).toMatchObject({ status: 'runtime_error', exitCode: 137 });
+      } else {
+        expect(response.status).toBe(503);
+        expect(response.headers['retry-after']).toBe('1');
+        expect(String(response.body.message)).toMatch(
+          /^The sandbox container [0-9a-f]{12} was removed by something outside the service while the program ran; run it again\.$/,
+        );
+      }
+      await request(t.url).get('/health').expect(200);
+      const next = await request(t.url).post('/run').send({ code: 'print(2 + 2)' }).expect(200);
+      expect(next.body.output).toBe('4');
     });
   });
 

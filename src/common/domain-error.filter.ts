@@ -22,6 +22,7 @@ const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
   engine_unavailable: 5,
   image_missing: 30,
   runtime_missing: 30,
+  container_lost: 1,
 };
 
 /** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
@@ -85,6 +86,7 @@ export class DomainErrorFilter implements ExceptionFilter {
         case 'engine_unavailable':
         case 'image_missing':
         case 'runtime_missing':
+        case 'container_lost':
           return {
             status: HttpStatus.SERVICE_UNAVAILABLE,
             message: error.message,

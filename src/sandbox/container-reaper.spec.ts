@@ -37,7 +37,8 @@ function world(containers: ContainerSummary[], leases: InstanceLease[]) {
     },
     now: () => Promise.resolve(NOW),
   };
-  const sandbox = { instanceId: 'me' } as SandboxService;
+  // The reaper reads only the instance id of the sandbox.
+  const sandbox = { instanceId: 'me' } as unknown as SandboxService;
   const config = Object.assign(new AppConfig(), { INSTANCE_LEASE_MS: LEASE_MS });
   return { reaper: new ContainerReaper(engine, store, sandbox, config), removed, leases };
 }

@@ -1,6 +1,7 @@
 /** Errors of the sandbox domain. The HTTP layer maps them in one filter (common/domain-error.filter.ts). */
 export abstract class SandboxError extends Error {
-  abstract readonly kind: 'engine_unavailable' | 'image_missing' | 'runtime_missing';
+  abstract readonly kind:
+    'engine_unavailable' | 'image_missing' | 'runtime_missing' | 'container_lost';
   override name = this.constructor.name;
 }
 
@@ -30,6 +31,20 @@ export class SandboxRuntimeMissingError extends SandboxError {
   constructor(readonly runtime: string) {
     super(
       `The container runtime "${runtime}" is not registered with the Docker engine. Register it in /etc/docker/daemon.json or unset SANDBOX_RUNTIME.`,
+    );
+  }
+}
+
+/**
+ * The container vanished while its program ran: something outside the service removed it (an
+ * operator, `docker rm -f`, a prune). The program's outcome is unknown, so nothing is reported
+ * as its result.
+ */
+export class SandboxContainerLostError extends SandboxError {
+  readonly kind = 'container_lost';
+  constructor(readonly containerId: string) {
+    super(
+      `The sandbox container ${containerId.slice(0, 12)} was removed by something outside the service while the program ran; run it again.`,
     );
   }
 }

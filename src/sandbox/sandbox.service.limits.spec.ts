@@ -7,7 +7,7 @@ import type {
   ContainerExit,
   ContainerSummary,
 } from './engine/container-engine.js';
-import { EngineUnavailableError } from './sandbox.errors.js';
+import { EngineUnavailableError, SandboxContainerLostError } from './sandbox.errors.js';
 import { SandboxService } from './sandbox.service.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {
@@ -37,6 +37,7 @@ class FakeEngine implements ContainerEngine {
       oomKilled?: boolean;
       hang?: boolean;
       failStart?: boolean;
+      lost?: boolean;
     },
   ) {}
 
@@ -88,7 +89,8 @@ class FakeEngine implements ContainerEngine {
     return new Promise((resolve) => (this.exit = resolve));
   }
 
-  inspectExit(): Promise<ContainerExit> {
+  inspectExit(id: string): Promise<ContainerExit> {
+    if (this.script.lost) return Promise.reject(new SandboxContainerLostError(id));
     const killed = this.killed.length > 0;
     return Promise.resolve({
       exitCode: killed ? 137 : (this.script.exitCode ?? 0),
@@ -164,6 +166,14 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     const engine = new FakeEngine({ failStart: true });
     const service = serviceWith(engine);
     await expect(service.run({ code: 'x' })).rejects.toBeInstanceOf(EngineUnavailableError);
+    await service.onApplicationShutdown();
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('reports a container removed from outside mid-run as lost, not as a result', async () => {
+    const engine = new FakeEngine({ output: [frame(1, 'partial')], lost: true });
+    const service = serviceWith(engine);
+    await expect(service.run({ code: 'x' })).rejects.toBeInstanceOf(SandboxContainerLostError);
     await service.onApplicationShutdown();
     expect(engine.removed).toEqual(['c1']);
   });

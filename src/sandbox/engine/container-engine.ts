@@ -34,6 +34,7 @@ export interface ContainerEngine {
   start(id: string): Promise<void>;
   /** Resolves when the container next exits. Call before start. */
   waitForExit(id: string): Promise<void>;
+  /** Rejects with SandboxContainerLostError when the container no longer exists. */
   inspectExit(id: string): Promise<ContainerExit>;
   /** SIGKILL; resolves quietly if the container has already stopped or is gone. */
   kill(id: string): Promise<void>;

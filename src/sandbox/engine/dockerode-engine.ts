@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import {
   EngineUnavailableError,
   SandboxImageMissingError,
+  SandboxContainerLostError,
   SandboxRuntimeMissingError,
 } from '../sandbox.errors.js';
 import type { ContainerEngine, ContainerExit, ContainerSummary } from './container-engine.js';
@@ -104,7 +105,13 @@ export class DockerodeEngine implements ContainerEngine {
   }
 
   async inspectExit(id: string): Promise<ContainerExit> {
-    const info = await this.docker.getContainer(id).inspect().catch(translate);
+    const info = await this.docker
+      .getContainer(id)
+      .inspect()
+      .catch((error: unknown) => {
+        if (describe(error).statusCode === 404) throw new SandboxContainerLostError(id);
+        return translate(error);
+      });
     return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
   }
 
