@@ -16,6 +16,7 @@
  * BENCH_CONCURRENT_RUNS (40), BENCH_POOL_OFF (1: also measure the service with SANDBOX_POOL_SIZE=0), BENCH_PAUSE_MS (250).
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
@@ -170,12 +171,19 @@ function dockerRunArgs(): string[] {
 
 function coldDockerSubject(): Subject {
   const args = dockerRunArgs();
-  const input = frameProgram(CODE, '');
+  const input = frameProgram(CODE, '', randomBytes(16).toString('hex'));
   return {
     name: 'cold docker run --rm (CLI)',
-    // The launcher marks the program's start with one byte on stdout (the service strips it).
+    // The launcher marks the program's start with one byte on stdout and its end with a report
+    // (the service strips both).
     once: async () =>
-      expectFour((await command('docker', args, input)).replace(START_MARKER, ''), 'docker run'),
+      expectFour(
+        (await command('docker', args, input))
+          .replace(START_MARKER, '')
+          // eslint-disable-next-line no-control-regex -- the report is delimited by U+001E
+          .replace(/\x1eSCE-END [^\x1e]*\x1e/g, ''),
+        'docker run',
+      ),
   };
 }
 

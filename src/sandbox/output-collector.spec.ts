@@ -98,3 +98,42 @@ describe('OutputCollector start marker', () => {
     expect(collector.result().stdout).toBe('\u0006a');
   });
 });
+
+describe('OutputCollector end report', () => {
+  const REPORT = (status: number, oom = 0) => `\x1eSCE-END cafe ${status} ${oom}\x1e`;
+
+  it('resolves programEnded once both streams carry the report, split anywhere', async () => {
+    const stdout = Buffer.from(`\u0006out\n${REPORT(3)}`);
+    const stderr = Buffer.from(`err\n${REPORT(3)}`);
+    for (let cut = 1; cut < stdout.length; cut++) {
+      const collector = new OutputCollector(1024, () => undefined, 0x06, 'cafe');
+      collector.write(frame(1, stdout.subarray(0, cut)));
+      collector.write(frame(2, stderr));
+      collector.write(frame(1, stdout.subarray(cut)));
+      await expect(collector.programEnded).resolves.toEqual({ exitCode: 3, oomKills: 0 });
+      expect(collector.result()).toMatchObject({ stdout: 'out\n', stderr: 'err\n' });
+    }
+  });
+
+  it('drops what a leftover process writes after the report', () => {
+    const collector = new OutputCollector(1024, () => undefined, undefined, 'cafe');
+    collector.write(frame(1, `done\n${REPORT(0)}daemon noise`));
+    collector.write(frame(1, 'more noise'));
+    expect(collector.result().stdout).toBe('done\n');
+  });
+
+  it('treats a report with another token, or a broken one, as ordinary output', () => {
+    const collector = new OutputCollector(1024, () => undefined, undefined, 'cafe');
+    const text = `\x1eSCE-END beef 0 0\x1e|\x1eSCE-END cafe x\x1e|\x1eSCE-END ca`;
+    collector.write(frame(1, text));
+    expect(collector.result().stdout).toBe(text);
+  });
+
+  it('does not count the report against the output limit', () => {
+    let stopped = false;
+    const collector = new OutputCollector(4, () => (stopped = true), undefined, 'cafe');
+    collector.write(frame(1, `abcd${REPORT(0)}`));
+    expect(stopped).toBe(false);
+    expect(collector.result()).toMatchObject({ stdout: 'abcd', truncated: false });
+  });
+});

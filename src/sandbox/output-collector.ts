@@ -1,3 +1,5 @@
+import { ProgramEndScanner, programEndPrefix, type ProgramEnd } from './program-end.js';
+
 export type StreamName = 'stdout' | 'stderr';
 
 interface Chunk {
@@ -31,17 +33,33 @@ export class OutputCollector {
   private overLimit = false;
   private startSeen = false;
   private stdoutSeen = false;
+  /** One per stream, when the launcher reports the program's end (see program-end.ts). */
+  private readonly endScanners: Record<StreamName, ProgramEndScanner> | undefined;
+  private reportEnd: (end: ProgramEnd) => void = () => undefined;
+  /** Resolves when the launcher has reported the program's end on both streams. */
+  readonly programEnded = new Promise<ProgramEnd>((resolve) => (this.reportEnd = resolve));
 
   /**
    * @param onLimit called once, as soon as the program writes more than the limit.
    * @param startMarker byte the launcher writes on stdout just before the program starts
    *   (PROGRAM_START_MARKER); it is taken off the output and recorded in `programStarted`.
+   * @param endToken this run's token in the launcher's end report; without it, no report is
+   *   looked for.
    */
   constructor(
     private readonly limitBytes: number,
     private readonly onLimit: () => void,
     private readonly startMarker?: number,
-  ) {}
+    endToken?: string,
+  ) {
+    if (endToken !== undefined) {
+      const prefix = programEndPrefix(endToken);
+      this.endScanners = {
+        stdout: new ProgramEndScanner(prefix),
+        stderr: new ProgramEndScanner(prefix),
+      };
+    }
+  }
 
   get truncated(): boolean {
     return this.overLimit;
@@ -84,6 +102,17 @@ export class OutputCollector {
         payload = payload.subarray(1);
       }
     }
+    if (this.endScanners) {
+      const scanner = this.endScanners[stream];
+      payload = scanner.feed(payload);
+      const { stdout, stderr } = this.endScanners;
+      if (scanner.end && stdout.end && stderr.end) this.reportEnd(stdout.end);
+    }
+    this.keep(stream, payload);
+  }
+
+  /** Keeps program output up to the limit; the first byte past it stops the program. */
+  private keep(stream: StreamName, payload: Buffer): void {
     if (this.overLimit || payload.length === 0) return;
     const room = this.limitBytes - this.kept;
     const bytes = payload.length <= room ? payload : payload.subarray(0, room);
@@ -98,6 +127,12 @@ export class OutputCollector {
   }
 
   result(): CollectedOutput {
+    if (this.endScanners) {
+      // Bytes held back as a possible report that never completed were output after all.
+      for (const stream of ['stdout', 'stderr'] as const) {
+        this.keep(stream, this.endScanners[stream].flush());
+      }
+    }
     const merged = Buffer.concat(this.chunks.map((c) => c.bytes));
     const of = (name: StreamName) =>
       Buffer.concat(this.chunks.filter((c) => c.stream === name).map((c) => c.bytes));

@@ -76,11 +76,13 @@ export function sandboxPolicyFrom(config: AppConfig): SandboxPolicy {
 export const PROGRAM_START_MARKER = 0x06;
 
 /**
- * Reads the program from standard input, framed as `<byte length>\n<source><stdin for the program>`,
+ * Reads the program from standard input, framed as `<byte length> <end token>\n<source><stdin>`,
  * writes it to /tmp/main.py inside the container and runs it there as `python3 -u /tmp/main.py`
  * would: as `__main__`, with that file name, argv, sys.path[0], loader and exit status, and
  * tracebacks that do not show the launcher. Just before the program starts it writes
- * PROGRAM_START_MARKER on stdout. The code never touches the host's file system, and
+ * PROGRAM_START_MARKER on stdout; when it has ended (returned, raised or called sys.exit), it
+ * writes the end report of program-end.ts on stdout and stderr. The code never touches the
+ * host's file system, and
  * the program's fd 0 is left exactly at the first byte of its own stdin (os.read takes no more
  * than it asks for).
  *
@@ -91,13 +93,14 @@ export const PROGRAM_START_MARKER = 0x06;
  * sees one more frame, the launcher's.
  */
 export const LAUNCHER_SOURCE = [
-  'import builtins, importlib.machinery, os, sys, types',
+  'import atexit, builtins, importlib.machinery, os, sys, types',
   'header = b""',
   'while not header.endswith(b"\\n"):',
   '    byte = os.read(0, 1)',
   '    if not byte: sys.exit("launcher: no program received")',
   '    header += byte',
-  'remaining = int(header)',
+  'length, token = header.split()',
+  'remaining = int(length)',
   'chunks = []',
   'chunk = b""',
   'while remaining:',
@@ -119,11 +122,34 @@ export const LAUNCHER_SOURCE = [
   'sys.argv[:] = ["/tmp/main.py"]',
   'sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]',
   'sys.path[0] = "/tmp"',
-  'del header, remaining, chunks, chunk, view, fd, builtins, importlib, types',
+  // The end report (program-end.ts), from the first atexit handler registered, which runs
+  // last: after the program's own handlers and after its non-daemon threads have finished.
+  'status = [0]',
+  'def report_end(pid=os.getpid(), prefix=b"\\x1eSCE-END " + token + b" ", status=status):',
+  '    if os.getpid() != pid: return',
+  '    for stream in (sys.stdout, sys.stderr):',
+  '        try: stream.flush()',
+  '        except Exception: pass',
+  '    oom = -1',
+  '    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):',
+  '        try:',
+  '            with open(path) as counters:',
+  '                for line in counters:',
+  '                    if line.startswith("oom_kill "): oom = int(line.split()[1])',
+  '            break',
+  '        except (OSError, ValueError): pass',
+  '    report = prefix + b"%d %d\\x1e" % (status[0], oom)',
+  '    for out in (1, 2):',
+  '        try: os.write(out, report)',
+  '        except OSError: pass',
+  'atexit.register(report_end)',
+  'del header, length, token, remaining, chunks, chunk, view, fd, builtins, importlib, types',
   'os.write(1, b"\\x06")',
   'try:',
   '    exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)',
-  'except SystemExit:',
+  'except SystemExit as stop:',
+  '    code = stop.code',
+  '    status[0] = 0 if code is None else code & 0xFF if isinstance(code, int) else 1',
   '    raise',
   'except BaseException as error:',
   '    del source',
@@ -134,13 +160,21 @@ export const LAUNCHER_SOURCE = [
   '        import signal',
   '        signal.signal(signal.SIGINT, signal.SIG_DFL)',
   '        os.kill(os.getpid(), signal.SIGINT)',
+  '    status[0] = 1',
   '    sys.exit(1)',
 ].join('\n');
 
-/** Frames a program and its stdin for LAUNCHER_SOURCE. */
-export function frameProgram(code: string, stdin: string): Buffer {
+/**
+ * Frames a program and its stdin for LAUNCHER_SOURCE: `<byte length> <end token>\n<source><stdin>`.
+ * `endToken` (hex) goes into the launcher's end report (program-end.ts).
+ */
+export function frameProgram(code: string, stdin: string, endToken: string): Buffer {
   const source = Buffer.from(code, 'utf8');
-  return Buffer.concat([Buffer.from(`${source.length}\n`), source, Buffer.from(stdin, 'utf8')]);
+  return Buffer.concat([
+    Buffer.from(`${source.length} ${endToken}\n`),
+    source,
+    Buffer.from(stdin, 'utf8'),
+  ]);
 }
 
 /** Environment of the program: nothing of the service's own is passed in. */

@@ -38,6 +38,8 @@ class FakeEngine implements ContainerEngine {
       hang?: boolean;
       failStart?: boolean;
       lost?: boolean;
+      /** Report this exit status in-band (program-end.ts) and keep running, like a daemon. */
+      report?: { exitCode: number; oomKills: number };
     },
   ) {}
 
@@ -63,6 +65,16 @@ class FakeEngine implements ContainerEngine {
         this.received = Buffer.concat(chunks).toString();
         // The launcher's start marker comes first, as from the real one.
         stream.push(frame(1, '\u0006'));
+        if (this.script.report) {
+          const token = this.received.split('\n')[0].split(' ')[1];
+          const { exitCode, oomKills } = this.script.report;
+          const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills}\x1e`;
+          for (const part of this.script.output ?? []) stream.push(part);
+          stream.push(frame(1, report));
+          stream.push(frame(2, report));
+          done();
+          return;
+        }
         if (!this.script.hang) {
           for (const part of this.script.output ?? []) stream.push(part);
           setImmediate(() => this.finish());
@@ -121,7 +133,7 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     const service = serviceWith(engine);
     const result = await service.run({ code: 'print(2 + 2)', stdin: 'in' });
     await service.onApplicationShutdown(); // removal happens after the answer; shutdown awaits it
-    expect(engine.received).toBe('12\nprint(2 + 2)in');
+    expect(engine.received).toMatch(/^12 [0-9a-f]{32}\nprint\(2 \+ 2\)in$/);
     expect(result).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
     expect(engine.removed).toEqual(['c1']);
     expect(engine.created[0].Labels?.['safe-code-executor.instance']).toBeDefined();
@@ -176,5 +188,27 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     await expect(service.run({ code: 'x' })).rejects.toBeInstanceOf(SandboxContainerLostError);
     await service.onApplicationShutdown();
     expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('answers from the launcher’s end report without waiting for the exit, then kills', async () => {
+    const engine = new FakeEngine({
+      output: [frame(1, 'bye\n')],
+      report: { exitCode: 2, oomKills: 0 },
+    });
+    const service = serviceWith(engine);
+    const result = await service.run({ code: 'x' });
+    expect(result).toMatchObject({ output: 'bye', exitCode: 2, status: 'runtime_error' });
+    await service.onApplicationShutdown();
+    expect(engine.killed).toEqual(['c1']);
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('leaves the verdict to the engine when the report counts an OOM kill', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 0, oomKills: 1 }, oomKilled: true });
+    const service = serviceWith(engine);
+    const running = service.run({ code: 'x' });
+    setTimeout(() => void engine.kill('c1'), 50); // the container's exit, as the engine sees it
+    expect(await running).toMatchObject({ status: 'memory_exceeded', exitCode: null });
+    await service.onApplicationShutdown();
   });
 });

@@ -5,11 +5,16 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config.js';
-import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engine.js';
+import {
+  CONTAINER_ENGINE,
+  type ContainerEngine,
+  type ContainerExit,
+} from './engine/container-engine.js';
+import type { ProgramEnd } from './program-end.js';
 import {
   ContainerPool,
   POOL_LABEL,
@@ -139,6 +144,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     signal?: AbortSignal,
   ): Promise<{ result: RunResult; programStarted: boolean }> {
     const kill = () => void this.engine.kill(id).catch(() => undefined);
+    const endToken = randomBytes(16).toString('hex');
     let stoppedForOutput = false;
     const collector = new OutputCollector(
       this.policy.outputLimitBytes,
@@ -147,6 +153,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
         kill();
       },
       PROGRAM_START_MARKER,
+      endToken,
     );
 
     stream.on('data', (data: Buffer) => collector.write(data));
@@ -155,7 +162,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     // The container is already running, blocked reading stdin: the program starts now, and so
     // does its clock (time spent waiting in the pool is nobody's).
     const startedAt = performance.now();
-    stream.end(frameProgram(program.code, program.stdin ?? ''));
+    stream.end(frameProgram(program.code, program.stdin ?? '', endToken));
 
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -165,22 +172,44 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     const onAbort = () => kill();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) kill();
+    let reported: ProgramEnd | undefined;
     try {
-      await withDeadline(exited, this.policy.timeoutMs + KILL_GRACE_MS).catch((error: unknown) => {
+      // The launcher's end report (on both streams) says the program is over and all its
+      // output is in, without waiting for the engine to process the exit; a run that ends any
+      // other way (a signal, os._exit, the OOM killer, a kill at a limit) waits for the engine.
+      const exitSeen = exited.then(() => undefined);
+      exitSeen.catch(() => undefined); // a late failure after the report has nobody to tell
+      const ended = await withDeadline(
+        Promise.race([exitSeen, collector.programEnded]),
+        this.policy.timeoutMs + KILL_GRACE_MS,
+      ).catch((error: unknown) => {
         if (error instanceof DeadlineExceededError) {
           throw new EngineUnavailableError('it did not confirm that a killed container exited');
         }
         throw error;
       });
+      // An OOM kill anywhere in the container (or not knowing) leaves the verdict to the engine.
+      if (ended !== undefined && ended.oomKills === 0 && !timedOut && !stoppedForOutput) {
+        reported = ended;
+      } else if (ended !== undefined) {
+        await withDeadline(exited, this.policy.timeoutMs + KILL_GRACE_MS);
+      }
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
     const durationMs = performance.now() - startedAt;
 
-    await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
+    let exit: ContainerExit;
+    if (reported) {
+      // Whatever the program left running dies with its container, removed after the answer.
+      kill();
+      exit = { exitCode: reported.exitCode, oomKilled: false };
+    } else {
+      await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
+      exit = await this.engine.inspectExit(id);
+    }
     stream.destroy();
-    const exit = await this.engine.inspectExit(id);
     const result = toRunResult({
       exit,
       timedOut,

@@ -1,0 +1,85 @@
+/**
+ * The launcher's report that the program has ended, written as the very last thing on both
+ * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills>\x1e`. With it on both
+ * streams, everything the program wrote before it has arrived (each pipe keeps its order), so
+ * the service can answer without waiting for the engine to process the container's exit.
+ * The token is new for every run. A program that forged the report would only end its own run
+ * early with a status it could have exited with; its container is removed all the same.
+ */
+export interface ProgramEnd {
+  /** The program's exit status (0-255). */
+  exitCode: number;
+  /** OOM kills in the container's memory cgroup so far; -1 when the launcher could not tell. */
+  oomKills: number;
+}
+
+const SEPARATOR = 0x1e;
+/** Longest report after its prefix: " 255 4294967295" and some room. */
+const MAX_FIELDS_BYTES = 32;
+const EMPTY = Buffer.alloc(0);
+
+export function programEndPrefix(token: string): Buffer {
+  return Buffer.from(`\x1eSCE-END ${token} `, 'latin1');
+}
+
+/**
+ * Finds the report in one stream's bytes as they arrive, split anywhere. Bytes before it are
+ * output; the report and everything after it are not (a process the program left behind
+ * cannot add to an answer whose program has ended).
+ */
+export class ProgramEndScanner {
+  /** Bytes that may be the start of the report, held back until that is decided. */
+  private held: Buffer = EMPTY;
+  private found: ProgramEnd | undefined;
+
+  constructor(private readonly prefix: Buffer) {}
+
+  get end(): ProgramEnd | undefined {
+    return this.found;
+  }
+
+  /** Returns the bytes of `data` that are output. */
+  feed(data: Buffer): Buffer {
+    if (this.found) return EMPTY;
+    const bytes = this.held.length > 0 ? Buffer.concat([this.held, data]) : data;
+    this.held = EMPTY;
+    const at = bytes.indexOf(this.prefix);
+    if (at >= 0) {
+      const fieldsStart = at + this.prefix.length;
+      const close = bytes.indexOf(SEPARATOR, fieldsStart);
+      if (close < 0) {
+        if (bytes.length - fieldsStart <= MAX_FIELDS_BYTES) {
+          this.held = Buffer.from(bytes.subarray(at));
+          return bytes.subarray(0, at);
+        }
+        return bytes; // too long to be the report: ordinary output
+      }
+      const end = parseFields(bytes.subarray(fieldsStart, close).toString('latin1'));
+      if (end === undefined) return bytes; // not the report after all
+      this.found = end;
+      return bytes.subarray(0, at);
+    }
+    // Hold back the longest tail that could be the start of the prefix.
+    let keep = Math.min(this.prefix.length - 1, bytes.length);
+    while (keep > 0 && !bytes.subarray(bytes.length - keep).equals(this.prefix.subarray(0, keep))) {
+      keep--;
+    }
+    this.held = Buffer.from(bytes.subarray(bytes.length - keep));
+    return bytes.subarray(0, bytes.length - keep);
+  }
+
+  /** At the end of the stream: what was held back was output after all. */
+  flush(): Buffer {
+    const held = this.held;
+    this.held = EMPTY;
+    return held;
+  }
+}
+
+function parseFields(text: string): ProgramEnd | undefined {
+  const match = /^(\d{1,3}) (-1|\d{1,10})$/.exec(text);
+  if (!match) return undefined;
+  const exitCode = Number(match[1]);
+  if (exitCode > 255) return undefined;
+  return { exitCode, oomKills: Number(match[2]) };
+}
