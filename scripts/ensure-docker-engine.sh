@@ -127,10 +127,13 @@ ensure_dockerd_installed() {
   fi
 }
 
+# wait_for_engine PID [--may-exit]: waits for the engine to answer. With --may-exit, a dockerd
+# that exits meanwhile (one that was shutting down, not starting) returns 1 instead of failing.
 wait_for_engine() {
-  local pid=$1 waited=0
+  local pid=$1 may_exit=${2:-} waited=0
   until engine_up; do
     if ! kill -0 "$pid" 2>/dev/null; then
+      if [ "$may_exit" = "--may-exit" ]; then return 1; fi
       say "dockerd exited; the end of $DOCKERD_LOG:"
       tail -n 30 "$DOCKERD_LOG" >&2 || true
       die "the Docker engine did not start"
@@ -294,7 +297,10 @@ main() {
   elif pid=$(dockerd_pid); then
     # Still starting (or stuck): a second dockerd would only fail on the pid file.
     say "dockerd (pid $pid) is running but not answering yet; waiting for it"
-    wait_for_engine "$pid"
+    if ! wait_for_engine "$pid" --may-exit; then
+      say "dockerd (pid $pid) exited without answering (it was shutting down); starting a new one"
+      start_dockerd
+    fi
   else
     ensure_dockerd_installed
     # The package's own scripts may have started it already.
