@@ -179,20 +179,12 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
       // other way (a signal, os._exit, the OOM killer, a kill at a limit) waits for the engine.
       const exitSeen = exited.then(() => undefined);
       exitSeen.catch(() => undefined); // a late failure after the report has nobody to tell
-      const ended = await withDeadline(
-        Promise.race([exitSeen, collector.programEnded]),
-        this.policy.timeoutMs + KILL_GRACE_MS,
-      ).catch((error: unknown) => {
-        if (error instanceof DeadlineExceededError) {
-          throw new EngineUnavailableError('it did not confirm that a killed container exited');
-        }
-        throw error;
-      });
+      const ended = await this.engineAnswer(Promise.race([exitSeen, collector.programEnded]));
       // An OOM kill anywhere in the container (or not knowing) leaves the verdict to the engine.
       if (ended !== undefined && ended.oomKills === 0 && !timedOut && !stoppedForOutput) {
         reported = ended;
       } else if (ended !== undefined) {
-        await withDeadline(exited, this.policy.timeoutMs + KILL_GRACE_MS);
+        await this.engineAnswer(exitSeen);
       }
     } finally {
       clearTimeout(timer);
@@ -218,6 +210,19 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
       durationMs,
     });
     return { result, programStarted: collector.programStarted || timedOut };
+  }
+
+  /**
+   * Waits for the engine's word on a run, within the time limit plus the grace for a kill to
+   * take effect: an engine that stays silent longer is an unavailable engine.
+   */
+  private engineAnswer<T>(answer: Promise<T>): Promise<T> {
+    return withDeadline(answer, this.policy.timeoutMs + KILL_GRACE_MS).catch((error: unknown) => {
+      if (error instanceof DeadlineExceededError) {
+        throw new EngineUnavailableError('it did not confirm that a killed container exited');
+      }
+      throw error;
+    });
   }
 
   /** Removes every container this instance created (runs in flight are killed). */
