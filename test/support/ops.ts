@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { docker } from './service.js';
+import { containersThatRan, docker } from './service.js';
 
 /** Reads one sample of a Prometheus metric from the service's /metrics (0 when absent). */
 export async function metric(url: string, name: string, labels = ''): Promise<number> {
@@ -61,22 +61,14 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
 
 /**
  * Containers on the shared engine that serve one request id: those made for it (labelled with
- * it) and, given the service's log, the pooled one it was sent to (pooled containers are made
- * before the request, so only the log line "program sent to container" ties them to it).
+ * it) and, given the service's log, the pooled one it was sent to (see containersThatRan).
  */
 export async function containersOfRequest(requestId: string, logs = '') {
   const labelled = await docker.listContainers({
     all: true,
     filters: { label: [`safe-code-executor.request=${requestId}`] },
   });
-  const sentTo = new Set<string>();
-  for (const line of logs.split('\n')) {
-    if (!line.includes('program sent to container') || !line.includes(`"reqId":"${requestId}"`)) {
-      continue;
-    }
-    const { container } = JSON.parse(line) as { container?: string };
-    if (container) sentTo.add(container);
-  }
+  const sentTo = new Set(containersThatRan(logs, requestId));
   const pooled =
     sentTo.size === 0
       ? []

@@ -90,13 +90,18 @@ function isRunningPoolContainer(container: Docker.ContainerInfo): boolean {
   return container.Labels['safe-code-executor.pool'] !== undefined && container.State === 'running';
 }
 
-/** Ids of the containers the service sent programs to, from its log ("program sent to container"). */
-export function containersThatRan(logs: string): string[] {
+/**
+ * Ids of the containers the service sent programs to (of one request, if given), from its log
+ * ("program sent to container"): pooled containers are made before any request, so only this
+ * line ties a request to its container.
+ */
+export function containersThatRan(logs: string, requestId?: string): string[] {
   const ids: string[] = [];
   for (const line of logs.split('\n')) {
     if (!line.includes('program sent to container')) continue;
     try {
-      const entry = JSON.parse(line) as { container?: unknown };
+      const entry = JSON.parse(line) as { container?: unknown; reqId?: unknown };
+      if (requestId !== undefined && entry.reqId !== requestId) continue;
       if (typeof entry.container === 'string') ids.push(entry.container);
     } catch {
       // not a JSON log line
