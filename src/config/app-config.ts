@@ -13,8 +13,8 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
-import { apiKeyProblems, parseApiKeys } from '../auth/api-keys.js';
-import { InvalidTrustProxyError, parseTrustProxy } from '../rate-limit/trust-proxy.js';
+import { apiKeyProblems, parseApiKeys } from './api-keys.setting.js';
+import { InvalidTrustProxyError, parseTrustProxy } from './trust-proxy.setting.js';
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -140,14 +140,6 @@ export class AppConfig {
   @Satisfies((value) => apiKeyProblems(parseApiKeys(value)).join('; ') || undefined)
   API_KEYS = '';
 
-  /**
-   * Fault injection for the end-to-end tests only: "1" makes every rate-limiter storage call
-   * fail, to prove that POST /run then refuses requests (503) instead of letting them through.
-   * Never set it in production: the service would refuse every run.
-   */
-  @IsIn(['', '0', '1'])
-  TEST_BREAK_RATE_LIMIT_STORAGE: '' | '0' | '1' = '';
-
   /** Programs that may run at once; the default is one per CPU core of the host. */
   @Type(() => Number)
   @IsInt()
@@ -186,9 +178,16 @@ export class AppConfig {
   @Max(600_000)
   ENGINE_TIMEOUT_MS = 5000;
 
-  /** Docker engine address; empty means dockerode's defaults (DOCKER_HOST, then the local socket). */
+  /**
+   * Docker engine address, as the docker CLI takes it (unix:///path, tcp://host:port, with
+   * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS); empty means the local socket. dockerode
+   * reads it from the environment itself (sandbox/engine/docker-client.ts); it is checked here
+   * so that a malformed address stops the process at start-up, named.
+   */
   @IsOptional()
-  @IsString()
+  @Matches(/^(unix:\/\/\/\S+|tcp:\/\/[^\s/:]+(:\d{1,5})?\/?|npipe:\/\/\S+)$/, {
+    message: 'DOCKER_HOST must look like unix:///var/run/docker.sock or tcp://host:2376',
+  })
   DOCKER_HOST?: string;
 
   @IsIn(['debug', 'info', 'warn', 'error'])

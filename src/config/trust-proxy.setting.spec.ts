@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTrustProxyError, parseTrustProxy } from './trust-proxy.js';
+import { InvalidTrustProxyError, parseTrustProxy } from './trust-proxy.setting.js';
 
 describe('parseTrustProxy', () => {
   it('trusts no proxy when unset, empty or 0', () => {
