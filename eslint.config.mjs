@@ -13,6 +13,7 @@ export default tseslint.config(
       'public/app.js',
       'eslint.config.mjs',
       'jest.config.js',
+      '.dependency-cruiser.cjs',
     ],
   },
   eslint.configs.recommended,
