@@ -39,6 +39,15 @@ describe('docker-compose.yml and .env.example', () => {
     },
   );
 
+  it('pull registry images by digest; only the image built here goes by name', () => {
+    const images = [...compose.matchAll(/^ {4}image: (\S+)$/gm)].map((match) => match[1]);
+    expect(images).toContain('safe-code-executor:latest');
+    for (const image of images.filter((name) => name !== 'safe-code-executor:latest')) {
+      expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    }
+    expect(images.length).toBeGreaterThan(1);
+  });
+
   it('use every setting of .env.example in the compose file', () => {
     for (const name of exampleSettings.keys()) expect(compose).toContain(`\${${name}`);
   });
