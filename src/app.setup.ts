@@ -10,7 +10,7 @@ import { useContainer } from 'class-validator';
 import { AppConfig } from './config/app-config.js';
 import { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from './auth/api-key.docs.js';
 import { documentRunLimits } from './execution/run-api-limits.js';
-import { parseTrustProxy } from './config/trust-proxy.setting.js';
+import { expressTrustProxy } from './config/trust-proxy.setting.js';
 import { assertJsonDepth } from './common/json-depth.js';
 
 /**
@@ -28,8 +28,9 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.useBodyParser('json', jsonOptions);
   app.disable('x-powered-by');
   // req.ip believes X-Forwarded-For only from the proxies TRUST_PROXY names (none by default),
-  // so a client cannot claim another address to get a fresh rate-limit quota.
-  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  // and a hop count only on connections from TRUST_PROXY_ADDRESSES, so a client cannot claim
+  // another address to get a fresh rate-limit quota.
+  const trustProxy = expressTrustProxy(config.TRUST_PROXY, config.TRUST_PROXY_ADDRESSES);
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   // Validation rules are providers of the execution module, so they can read its settings.
   useContainer(app.select(ExecutionModule), { fallbackOnErrors: true });

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
 import { apiKeyProblems, parseApiKeys } from './api-keys.setting.js';
-import { InvalidTrustProxyError, parseTrustProxy } from './trust-proxy.setting.js';
+import { trustProxyProblems } from './trust-proxy.setting.js';
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -123,13 +123,22 @@ export class AppConfig {
 
   /**
    * Proxies whose X-Forwarded-For is believed when naming the client for rate limiting: a hop
-   * count (e.g. 1 behind one reverse proxy) or comma-separated addresses/CIDRs of the proxies.
-   * Empty: trust none, the client is the socket's peer. "true"/"*" are refused: trusting
-   * everyone lets a client spoof its address and get a fresh quota.
+   * count (e.g. 1 behind one reverse proxy; needs TRUST_PROXY_ADDRESSES) or comma-separated
+   * addresses/CIDRs of the proxies. Empty: trust none, the client is the socket's peer.
+   * "true"/"*" are refused: trusting everyone lets a client spoof its address and get a fresh quota.
    */
   @IsString()
-  @Satisfies(trustProxyProblem)
+  @Satisfies((value, config) => trustProxyProblems(value, config.TRUST_PROXY_ADDRESSES).TRUST_PROXY)
   TRUST_PROXY = '';
+
+  /**
+   * For a TRUST_PROXY hop count: the addresses/CIDRs the nearest proxy connects from. The hop
+   * count is honoured only on connections from them; any other peer is the client itself,
+   * whatever its X-Forwarded-For says.
+   */
+  @IsString()
+  @Satisfies((value, config) => trustProxyProblems(config.TRUST_PROXY, value).TRUST_PROXY_ADDRESSES)
+  TRUST_PROXY_ADDRESSES = '';
 
   /**
    * Comma-separated API keys, each at least 16 printable ASCII characters. When set, POST /run
@@ -194,25 +203,20 @@ export class AppConfig {
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
 }
 
-/** A string setting checked by `problemOf`, which names the problem or returns undefined. */
-function Satisfies(problemOf: (value: string) => string | undefined) {
+/**
+ * A string setting checked by `problemOf`, which names the problem or returns undefined; it also
+ * sees the other settings, for those that only make sense together.
+ */
+function Satisfies(problemOf: (value: string, config: AppConfig) => string | undefined) {
   return ValidateBy({
     name: 'satisfies',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && problemOf(value) === undefined,
-      defaultMessage: (args) => problemOf(String(args?.value)) ?? 'invalid value',
+      validate: (value: unknown, args) =>
+        typeof value === 'string' && problemOf(value, args?.object as AppConfig) === undefined,
+      defaultMessage: (args) =>
+        problemOf(String(args?.value), args?.object as AppConfig) ?? 'invalid value',
     },
   });
-}
-
-function trustProxyProblem(value: string): string | undefined {
-  try {
-    parseTrustProxy(value);
-    return undefined;
-  } catch (error) {
-    if (error instanceof InvalidTrustProxyError) return error.message;
-    throw error;
-  }
 }
 
 export class InvalidConfigError extends Error {
