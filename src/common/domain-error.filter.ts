@@ -110,7 +110,10 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     if (error instanceof RateLimiterUnavailableError) {
       // Fail closed: without a working limiter, runs are refused, never let through unlimited.
-      this.logger.error(`rate limiter unavailable: ${String(error.cause)}`);
+      this.logger.error(
+        { event: 'rate_limiter_unavailable' },
+        `rate limiter unavailable: ${String(error.cause)}`,
+      );
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         message: error.message,

@@ -35,6 +35,7 @@ export class ExecutionService {
   async run(program: Program, { requestId, signal }: ExecutionContext): Promise<RunResult> {
     this.logger.log(
       {
+        event: 'run_requested',
         codeLength: codePointLength(program.code),
         codeSha256: createHash('sha256').update(program.code).digest('hex'),
         stdinBytes: Buffer.byteLength(program.stdin ?? '', 'utf8'),
@@ -56,6 +57,7 @@ export class ExecutionService {
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
         {
+          event: 'run_finished',
           status: result.status,
           exitCode: result.exitCode,
           durationMs: result.durationMs,
@@ -68,7 +70,10 @@ export class ExecutionService {
     } catch (error) {
       if (error instanceof RunRejectedError || error instanceof SandboxError) {
         this.metrics.rejected(error.kind);
-        this.logger.warn({ reason: error.kind }, `run refused: ${error.message}`);
+        this.logger.warn(
+          { event: 'run_refused', reason: error.kind },
+          `run refused: ${error.message}`,
+        );
       }
       throw error;
     }

@@ -126,7 +126,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     // Pooled containers cannot carry the request's labels (they are fixed at creation), so the
     // log line, which carries the request id, is what ties a request to its container.
     this.logger.log(
-      { container: container.id, pooled: container.pooled },
+      { event: 'program_sent', container: container.id, pooled: container.pooled },
       'program sent to container',
     );
     try {
