@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { containersOfRequest, post, until } from './support/ops.js';
+import { containersOfRequest, post } from './support/ops.js';
+import { until } from './support/until.js';
 import { docker, startService, type RunningService } from './support/service.js';
 
 describe('when programs cannot run', () => {

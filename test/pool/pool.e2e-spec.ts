@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type Docker from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metric, until } from '../support/ops.js';
+import { metric } from '../support/ops.js';
+import { until } from '../support/until.js';
 import {
   containersThatRan,
   docker,
@@ -9,8 +10,7 @@ import {
   type RunningService,
 } from '../support/service.js';
 import { runProgram } from '../support/run.js';
-import { POOL_LABEL } from '../../src/sandbox/container-pool.js';
-import { INSTANCE_LABEL } from '../../src/sandbox/sandbox-policy.js';
+import { CONTAINER_LABELS, POOL_LABEL_VALUE } from '../../src/sandbox/container-labels.js';
 
 /** Prints the id of the container it runs in and whether an earlier program left a file in /tmp. */
 const WHERE_AM_I = [
@@ -36,18 +36,20 @@ async function whereAmI(url: string): Promise<{ container: string; sawEarlierFil
 async function idleContainers(t: RunningService): Promise<Docker.ContainerInfo[]> {
   const used = new Set(containersThatRan(t.logs()));
   return (await t.containers()).filter(
-    (c) => c.Labels[POOL_LABEL] && c.State === 'running' && !used.has(c.Id),
+    (c) =>
+      c.Labels[CONTAINER_LABELS.pool] === POOL_LABEL_VALUE &&
+      c.State === 'running' &&
+      !used.has(c.Id),
   );
 }
 
-async function untilIdle(t: RunningService, count: number): Promise<Docker.ContainerInfo[]> {
-  let idle: Docker.ContainerInfo[] = [];
-  for (let attempt = 0; attempt < 150; attempt++) {
-    idle = await idleContainers(t);
-    if (idle.length === count) return idle;
-    await sleep(100);
-  }
-  throw new Error(`expected ${count} idle pool containers, found ${idle.length}`);
+function untilIdle(t: RunningService, count: number): Promise<Docker.ContainerInfo[]> {
+  return until(
+    `${count} idle pool containers`,
+    () => idleContainers(t),
+    (idle) => idle.length === count,
+    { withinMs: 15_000 },
+  );
 }
 
 const POOL_SIZE = 2;
@@ -70,7 +72,7 @@ describe('container pool on a real engine', () => {
   it('keeps started containers waiting under the full policy, limits applied from the start', async () => {
     const idle = await untilIdle(t, POOL_SIZE);
     for (const summary of idle) {
-      expect(summary.Labels[INSTANCE_LABEL]).toBe(t.instanceId);
+      expect(summary.Labels[CONTAINER_LABELS.instance]).toBe(t.instanceId);
       const info = await docker.getContainer(summary.Id).inspect();
       expect(info.State.Running).toBe(true);
       expect(info.HostConfig).toMatchObject({
