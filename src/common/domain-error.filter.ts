@@ -90,7 +90,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       if (error.cause !== undefined) {
         const cause =
           error.cause instanceof Error ? error.cause.message : JSON.stringify(error.cause);
-        this.logger.error({ code: error.code, cause }, error.message);
+        this.logger.error({ event: error.code, cause }, error.message);
       }
       const headers: Record<string, string> = {};
       if (error.retryAfterSeconds !== undefined)

@@ -29,6 +29,7 @@ export class ExecutionService {
   async run(program: Program, { requestId, signal }: ExecutionContext): Promise<RunResult> {
     this.logger.log(
       {
+        event: 'run_requested',
         codeLength: codePointLength(program.code),
         codeSha256: createHash('sha256').update(program.code).digest('hex'),
         stdinBytes: Buffer.byteLength(program.stdin ?? '', 'utf8'),
@@ -43,6 +44,7 @@ export class ExecutionService {
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
         {
+          event: 'run_finished',
           status: result.status,
           exitCode: result.exitCode,
           durationMs: result.durationMs,
@@ -55,7 +57,10 @@ export class ExecutionService {
     } catch (error) {
       if (error instanceof DomainError) {
         this.metrics.rejected(error.code);
-        this.logger.warn({ reason: error.code }, `run refused: ${error.message}`);
+        this.logger.warn(
+          { event: 'run_refused', reason: error.code },
+          `run refused: ${error.message}`,
+        );
       }
       throw error;
     }

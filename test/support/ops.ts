@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { containersThatRan, docker } from './service.js';
 
 /** Reads one sample of a Prometheus metric from the service's /metrics (0 when absent). */
@@ -6,19 +7,6 @@ export async function metric(url: string, name: string, labels = ''): Promise<nu
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line === undefined ? 0 : Number(line.split(' ').pop());
-}
-
-/** Polls `probe` every 100 ms until it returns true; throws after `limitMs` (a safety net). */
-export async function until(
-  what: string,
-  probe: () => Promise<boolean>,
-  limitMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 export interface Answer {
@@ -66,7 +54,7 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
 export async function containersOfRequest(requestId: string, logs = '') {
   const labelled = await docker.listContainers({
     all: true,
-    filters: { label: [`safe-code-executor.request=${requestId}`] },
+    filters: { label: [`${CONTAINER_LABELS.request}=${requestId}`] },
   });
   const sentTo = new Set(containersThatRan(logs, requestId));
   const pooled =
