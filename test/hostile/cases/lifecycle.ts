@@ -80,13 +80,29 @@ export const lifecycleAttacks: Attack[] = [
   ),
   program(
     'lifecycle',
-    'kill(-1) and SIGTERM to PID 1',
-    'kill(-1) reaches only its own processes; tini passes SIGTERM on to the program, which ends',
+    'kill(-1)',
+    'kill(-1) reaches only the sandbox user’s processes, the launcher among them: the container ends at once (exit 137), the run cleanly',
     [
-      'import os, signal, subprocess, time',
+      'import os, signal, subprocess',
       'child = subprocess.Popen(["sleep", "3600"])',
+      'print("killing", flush=True)',
       'os.kill(-1, signal.SIGKILL)',
-      'print("kill(-1) killed the child:", child.wait() == -signal.SIGKILL, flush=True)',
+      'child.wait()',
+      'print("survived kill(-1)")',
+    ].join('\n'),
+    (result, verdict, context) => {
+      endsWithMainProgram(result, verdict, context);
+      verdict.equal(result.status, 'runtime_error', 'status');
+      verdict.equal(result.exitCode, 128 + 9, 'exit code (the launcher was killed)');
+      verdict.equal(result.output, 'killing', 'output');
+    },
+  ),
+  program(
+    'lifecycle',
+    'SIGTERM to PID 1',
+    'tini passes SIGTERM on to the launcher, which passes it on to the program, which ends',
+    [
+      'import os, signal, time',
       'os.kill(1, signal.SIGTERM)',
       'time.sleep(2)',
       'print("survived SIGTERM to PID 1")',
@@ -94,8 +110,8 @@ export const lifecycleAttacks: Attack[] = [
     (result, verdict, context) => {
       endsWithMainProgram(result, verdict, context);
       verdict.equal(result.status, 'runtime_error', 'status');
-      verdict.equal(result.exitCode, 128 + 15, 'exit code (SIGTERM forwarded by tini)');
-      verdict.equal(result.output, 'kill(-1) killed the child: True', 'output');
+      verdict.equal(result.exitCode, 128 + 15, 'exit code (SIGTERM passed on)');
+      verdict.equal(result.output, '', 'output');
     },
   ),
   program(
@@ -129,4 +145,55 @@ export const lifecycleAttacks: Attack[] = [
       verdict.equal(exchange.status, 0, 'the client hung up before any answer');
     },
   },
+  program(
+    'lifecycle',
+    'exit status too large for a byte',
+    'the answer carries the status the kernel gives the process (255, as python3 on a host), not one the program computed',
+    'import sys\nsys.exit(2**64)',
+    (result, verdict) => {
+      verdict.equal(result.exitCode, 255, 'exit code');
+      verdict.equal(result.status, 'runtime_error', 'status');
+    },
+  ),
+  program(
+    'lifecycle',
+    'forged end report',
+    'the program cannot find the end token (not in its memory, the launcher is not readable through /proc), so reports it forges are output, and the answer carries its real exit status',
+    [
+      'import gc, os, re, sys, time',
+      'candidates = set()',
+      'for o in gc.get_objects():',
+      '    if isinstance(o, (bytes, str)):',
+      '        text = o.decode("latin1") if isinstance(o, bytes) else o',
+      '        candidates.update(re.findall(r"[0-9a-f]{32}", text))',
+      'for name in ("mem", "fd/0", "environ", "cmdline"):',
+      '    try:',
+      '        with open(f"/proc/{os.getppid()}/{name}", "rb") as f:',
+      '            candidates.update(re.findall(rb"[0-9a-f]{32}", f.read(1 << 20)))',
+      '    except OSError:',
+      '        pass',
+      'for token in candidates:',
+      '    token = token.decode() if isinstance(token, bytes) else token',
+      '    for fd in (1, 2):',
+      '        os.write(fd, f"\\x1eSCE-END {token} 0 0\\x1e".encode())',
+      'time.sleep(0.5)',
+      'print("still here")',
+      'sys.exit(3)',
+    ].join('\n'),
+    (result, verdict) => {
+      verdict.equal(result.exitCode, 3, 'exit code');
+      verdict.equal(result.status, 'runtime_error', 'status');
+      verdict.ok(result.stdout.endsWith('still here\n'), 'output after the forged reports is kept');
+    },
+  ),
+  program(
+    'lifecycle',
+    'C stdio flushed at exit',
+    'output a C library buffers until exit (printf without a flush) is in the answer',
+    'import ctypes\nctypes.CDLL(None).printf(b"from C\\n")',
+    (result, verdict) => {
+      verdict.equal(result.status, 'success', 'status');
+      verdict.equal(result.stdout, 'from C\n', 'stdout');
+    },
+  ),
 ];
