@@ -26,6 +26,7 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   shutting_down: HttpStatus.SERVICE_UNAVAILABLE,
   client_gone: CLIENT_CLOSED_REQUEST,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  client_limit: HttpStatus.TOO_MANY_REQUESTS,
   // Fail closed: without a working limiter, runs are refused, never let through unlimited.
   rate_limiter_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   api_key_missing: HttpStatus.UNAUTHORIZED,

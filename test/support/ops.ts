@@ -15,8 +15,16 @@ export interface Answer {
   body: { [key: string]: unknown };
 }
 
-/** POST /run with our own request id; resolves with whatever the service answered. */
-export function post(url: string, code: string, requestId?: string): Promise<Answer> {
+/**
+ * POST /run with our own request id (and any other headers, an API key for example); resolves
+ * with whatever the service answered.
+ */
+export function post(
+  url: string,
+  code: string,
+  requestId?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ code });
     const request = http.request(
@@ -27,6 +35,7 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           ...(requestId ? { 'x-request-id': requestId } : {}),
+          ...headers,
         },
       },
       (response) => {
