@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startService, type RunningService } from '../support/service.js';
-import { LOOP, metric, post, until } from '../support/ops.js';
+import { LOOP, metric, post } from '../support/ops.js';
+import { until } from '../support/until.js';
 
 const KEY_A = 'fairness-key-a-0123456789abcdef';
 const KEY_B = 'fairness-key-b-0123456789abcdef';

@@ -94,7 +94,8 @@ export const lifecycleAttacks: Attack[] = [
       endsWithMainProgram(result, verdict, context);
       verdict.equal(result.status, 'runtime_error', 'status');
       verdict.equal(result.exitCode, 128 + 9, 'exit code (the launcher was killed)');
-      verdict.equal(result.output, 'killing', 'output');
+      // The program may print once more while the engine tears the container down.
+      verdict.ok(result.output.startsWith('killing'), 'output starts with what came before');
     },
   ),
   program(
