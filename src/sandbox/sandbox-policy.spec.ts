@@ -121,7 +121,7 @@ const policy = (runtime: string): SandboxPolicy => ({
   tmpfsBytes: 16 * MIB,
   openFilesLimit: 256,
   fileSizeLimitBytes: 16 * MIB,
-  maxIdleMs: 3_600_000,
+  maxIdleMs: 600_000,
 });
 
 describe('the container spec, per runtime', () => {

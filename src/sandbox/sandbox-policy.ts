@@ -28,8 +28,11 @@ export interface SandboxPolicy {
   readonly maxIdleMs: number;
 }
 
-/** See SandboxPolicy.maxIdleMs: an hour, so the reaper can tell a leaked container from a waiting one. */
-const POOLED_CONTAINER_MAX_IDLE_MS = 60 * 60_000;
+/**
+ * See SandboxPolicy.maxIdleMs. Past it (plus a run's lifetime) the reaper removes an idle pooled
+ * container like any other, and the pool replaces it: no container of the service lives long.
+ */
+const POOLED_CONTAINER_MAX_IDLE_MS = 10 * 60_000;
 
 const MIB = 1024 * 1024;
 

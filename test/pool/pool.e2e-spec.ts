@@ -73,6 +73,10 @@ describe('container pool on a real engine', () => {
     const idle = await untilIdle(t, POOL_SIZE);
     for (const summary of idle) {
       expect(summary.Labels[CONTAINER_LABELS.instance]).toBe(t.instanceId);
+      // A waiting container has a bounded life too: past it the reaper removes it (issue 13, 5).
+      const lifetime = Number(summary.Labels[CONTAINER_LABELS.maxLifetimeMs]);
+      expect(lifetime).toBeGreaterThan(TIMEOUT_MS);
+      expect(lifetime).toBeLessThanOrEqual(15 * 60_000);
       const info = await docker.getContainer(summary.Id).inspect();
       expect(info.State.Running).toBe(true);
       expect(info.HostConfig).toMatchObject({
