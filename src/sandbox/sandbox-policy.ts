@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
+import { sandboxSecurityOpt } from './seccomp/seccomp-security-opt.js';
 
 /** Fields of Docker's API that @types/dockerode does not list yet. */
 type HostConfigWithCgroupns = HostConfig & { CgroupnsMode: 'private' | 'host' };
@@ -203,7 +204,7 @@ export function containerCreateOptions(
     Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpfsBytes},mode=1777` },
     ShmSize: policy.tmpfsBytes,
     CapDrop: ['ALL'],
-    SecurityOpt: ['no-new-privileges'],
+    SecurityOpt: sandboxSecurityOpt(), // no-new-privileges + the seccomp profile (seccomp/)
     Init: true, // tini as PID 1 reaps orphans and forwards signals
     IpcMode: 'private',
     CgroupnsMode: 'private',
