@@ -19,6 +19,7 @@ export const CATEGORIES = [
   'output',
   'network',
   'privilege',
+  'kernel',
   'information',
   'api',
 ] as const;
