@@ -204,7 +204,7 @@ export function containerCreateOptions(
     Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpfsBytes},mode=1777` },
     ShmSize: policy.tmpfsBytes,
     CapDrop: ['ALL'],
-    SecurityOpt: sandboxSecurityOpt(), // no-new-privileges + the seccomp profile (seccomp/)
+    SecurityOpt: sandboxSecurityOpt(policy.runtime), // no-new-privileges + the seccomp profile (seccomp/)
     Init: true, // tini as PID 1 reaps orphans and forwards signals
     IpcMode: 'private',
     CgroupnsMode: 'private',

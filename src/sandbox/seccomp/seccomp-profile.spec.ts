@@ -7,6 +7,7 @@ import {
   DENIED_ERRNO,
   DENIED_SYSCALLS,
   DOCKER_DEFAULT_SOURCE,
+  forGvisor,
   profileFrom,
   type SeccompProfile,
   type SeccompRule,
@@ -105,16 +106,37 @@ describe('the seccomp profile', () => {
     expect(lost).toEqual(expect.arrayContaining(['ptrace', 'process_vm_readv', 'bpf', 'mount']));
   });
 
-  it('goes into every container’s create options, with no-new-privileges', () => {
-    const options = containerCreateOptions(sandboxPolicyFrom(loadAppConfig({})), {});
-    const securityOpt: string[] = options.HostConfig?.SecurityOpt ?? [];
-    expect(securityOpt).toContain('no-new-privileges');
-    const seccomp = securityOpt.filter((option) => option.startsWith('seccomp='));
-    expect(seccomp).toHaveLength(1);
-    // The engine takes the profile's text (not a path), here compact.
-    expect(JSON.parse(seccomp[0].slice('seccomp='.length))).toEqual(profile);
-    expect(seccomp[0]).toBe(`seccomp=${loadSeccompProfile()}`);
+  it('under gVisor, differs only in letting clone3 through (gVisor answers ENOSYS itself)', () => {
+    const gvisor = forGvisor(profile);
+    const changed = gvisor.syscalls.filter((rule, i) => rule !== profile.syscalls[i]);
+    expect(changed).toEqual([
+      {
+        names: ['clone3'],
+        action: 'SCMP_ACT_ALLOW',
+        excludes: { caps: ['CAP_SYS_ADMIN'] },
+        comment: expect.stringContaining('gVisor') as unknown,
+      },
+    ]);
+    expect(gvisor.syscalls).toHaveLength(profile.syscalls.length);
+    expect({ ...gvisor, syscalls: [] }).toEqual({ ...profile, syscalls: [] });
   });
+
+  it.each([
+    ['runc', profile],
+    ['runsc', forGvisor(profile)],
+  ])(
+    'goes into every container’s create options under %s, with no-new-privileges',
+    (runtime, expected) => {
+      const config = loadAppConfig({ SANDBOX_RUNTIME: runtime });
+      const options = containerCreateOptions(sandboxPolicyFrom(config), {});
+      const securityOpt: string[] = options.HostConfig?.SecurityOpt ?? [];
+      expect(securityOpt).toContain('no-new-privileges');
+      const seccomp = securityOpt.filter((option) => option.startsWith('seccomp='));
+      expect(seccomp).toHaveLength(1);
+      // The engine takes the profile's text (not a path).
+      expect(JSON.parse(seccomp[0].slice('seccomp='.length))).toEqual(expected);
+    },
+  );
 
   it('fails with a clear message when the profile file is missing', () => {
     expect(() => loadSeccompProfile(new URL('./no-such-profile.json', import.meta.url))).toThrow(

@@ -51,6 +51,7 @@ export const DENIED_SYSCALLS: Readonly<Record<string, string>> = {
 
 /** errno of every denied call: EPERM, as for anything else the profile does not allow. */
 export const DENIED_ERRNO = 1;
+const ENOSYS = 38;
 
 /** A rule of Docker's seccomp profile format (moby/profiles/seccomp, `Syscall`). */
 export interface SeccompRule {
@@ -89,4 +90,26 @@ export function profileFrom(dockerDefault: SeccompProfile): SeccompProfile {
       'safe-code-executor: never needed by a program (src/sandbox/seccomp/seccomp-profile.ts)',
   });
   return { ...dockerDefault, syscalls };
+}
+
+/**
+ * The profile as gVisor gets it. runsc (20221219) answers every SCMP_ACT_ERRNO rule with EPERM,
+ * whatever its errnoRet, and glibc falls back from clone3 to clone only on ENOSYS: Docker's rule
+ * "clone3 fails with ENOSYS" (seccomp cannot see clone3's flags, clone's it can) would make
+ * every thread creation fail. gVisor does not implement clone3 and answers ENOSYS itself, so
+ * under runsc that rule becomes an allow rule (the kernel suite pins the ENOSYS).
+ */
+export function forGvisor(profile: SeccompProfile): SeccompProfile {
+  return {
+    ...profile,
+    syscalls: profile.syscalls.map((rule) => {
+      if (rule.names.join() !== 'clone3' || rule.errnoRet !== ENOSYS) return rule;
+      const { errnoRet: _, ...allowed } = rule;
+      return {
+        ...allowed,
+        action: 'SCMP_ACT_ALLOW',
+        comment: 'safe-code-executor: gVisor answers ENOSYS itself (forGvisor)',
+      };
+    }),
+  };
 }
