@@ -8,7 +8,8 @@
 # - Engine down: installs Debian's docker.io if dockerd is missing, starts dockerd in the
 #   background (machines here have no init system to do it) and waits for it to answer.
 # - --with-runsc: installs Debian's runsc if missing and registers it in daemon.json as the
-#   runtime "runsc", merged into whatever is there. A running engine is asked to reload its
+#   runtime "runsc" (with --oci-seccomp, so the sandbox's seccomp profile applies under gVisor
+#   too), merged into whatever is there. A running engine is asked to reload its
 #   configuration (SIGHUP; runtimes are reloadable, running containers are not touched); only a
 #   dockerd this script started is restarted when the reload is not enough.
 #
@@ -30,6 +31,10 @@ STARTED_MARKER="${PIDFILE}.started-by-ensure-docker-engine"
 DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
 WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
 RUNSC_PATH=/usr/bin/runsc
+# ptrace: works without KVM and inside other containers. --network=none: sandboxes never get a
+# network anyway, and gVisor's netstack then stays out of the picture. --oci-seccomp: without it
+# runsc ignores the container's seccomp profile (src/sandbox/seccomp/), which the service relies on.
+RUNSC_ARGS_JSON='["--network=none", "--platform=ptrace", "--oci-seccomp"]'
 
 WITH_RUNSC=0
 APT_UPDATED=0
@@ -98,14 +103,15 @@ engine_up() {
   fi
 }
 
+# True when the engine lists runtime runsc with --oci-seccomp (an older registration lacks it).
 runsc_registered() {
+  local runtimes
   if command -v docker >/dev/null; then
-    # shellcheck disable=SC2016 # a Go template for docker, not for the shell
-    timeout 15 docker info --format '{{range $name, $_ := .Runtimes}}{{$name}} {{end}}' 2>/dev/null |
-      tr ' ' '\n' | grep -qx runsc
+    runtimes=$(timeout 15 docker info --format '{{json .Runtimes}}' 2>/dev/null) || return 1
   else
-    engine_get /info 2>/dev/null | grep -q '"runsc"'
+    runtimes=$(engine_get /info 2>/dev/null) || return 1
   fi
+  grep -q '"runsc":{[^}]*"--oci-seccomp"' <<<"$runtimes"
 }
 
 # Pid of the running dockerd according to its pid file, if that process is alive.
@@ -196,21 +202,19 @@ ensure_runsc_installed() {
 }
 
 # Adds runtimes.runsc to daemon.json, keeping every other key. Prints "changed" or "unchanged".
-# ptrace: works without KVM and inside other containers. --network=none: sandboxes never get a
-# network anyway, and gVisor's netstack then stays out of the picture.
 merge_runsc_into_daemon_json() {
   local program
   if command -v python3 >/dev/null; then
     program=$(
       cat <<'PY'
 import json, os, sys
-path, runsc = sys.argv[1], sys.argv[2]
+path, runsc, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 config = {}
 if os.path.exists(path):
     with open(path) as f:
         text = f.read()
     config = json.loads(text) if text.strip() else {}
-wanted = {"path": runsc, "runtimeArgs": ["--network=none", "--platform=ptrace"]}
+wanted = {"path": runsc, "runtimeArgs": args}
 if config.get("runtimes", {}).get("runsc") == wanted:
     print("unchanged")
     sys.exit(0)
@@ -223,15 +227,15 @@ os.replace(path + ".tmp", path)
 print("changed")
 PY
     )
-    python3 -c "$program" "$DAEMON_JSON" "$RUNSC_PATH"
+    python3 -c "$program" "$DAEMON_JSON" "$RUNSC_PATH" "$RUNSC_ARGS_JSON"
   elif command -v node >/dev/null; then
     program=$(
       cat <<'JS'
 const fs = require('fs'), path = require('path');
-const [file, runsc] = process.argv.slice(1);
+const [file, runsc, args] = process.argv.slice(1);
 const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 const config = text.trim() ? JSON.parse(text) : {};
-const wanted = { path: runsc, runtimeArgs: ['--network=none', '--platform=ptrace'] };
+const wanted = { path: runsc, runtimeArgs: JSON.parse(args) };
 if (JSON.stringify(config.runtimes?.runsc) === JSON.stringify(wanted)) {
   console.log('unchanged');
   process.exit(0);
@@ -243,7 +247,7 @@ fs.renameSync(file + '.tmp', file);
 console.log('changed');
 JS
     )
-    node -e "$program" "$DAEMON_JSON" "$RUNSC_PATH"
+    node -e "$program" "$DAEMON_JSON" "$RUNSC_PATH" "$RUNSC_ARGS_JSON"
   else
     die "need python3 or node to edit $DAEMON_JSON"
   fi
@@ -273,9 +277,9 @@ apply_runsc_to_engine() {
     stop_our_dockerd
     start_dockerd
     runsc_registered && return 0
-    die "dockerd restarted but does not list runtime runsc; see $DOCKERD_LOG"
+    die "dockerd restarted but does not list runtime runsc with --oci-seccomp; see $DOCKERD_LOG"
   fi
-  die "the engine at $DOCKER_ADDRESS does not list runtime runsc and was not started by this script;" \
+  die "the engine at $DOCKER_ADDRESS does not list runtime runsc with --oci-seccomp and was not started by this script;" \
     "make it read $DAEMON_JSON (e.g. 'systemctl restart docker' or 'kill -HUP <dockerd pid>')"
 }
 

@@ -1,6 +1,7 @@
 import { CONTAINER_LABELS, POOL_LABEL_VALUE } from './container-labels.js';
 import type { ContainerSpec } from './engine/container-engine.js';
 import { LAUNCHER_COMMAND } from './launcher/launcher.js';
+import { seccompProfileText } from './seccomp/seccomp-security-opt.js';
 import type { SandboxConfig } from './sandbox.config.js';
 
 /** Unprivileged user the program runs as (nobody:nogroup exists in every Debian-based image). */
@@ -138,6 +139,7 @@ export function containerSpec(
     readOnlyRootfs: true,
     dropAllCapabilities: true,
     noNewPrivileges: true,
+    seccompProfile: seccompProfileText(policy.runtime),
     init: true, // tini as PID 1 reaps orphans and forwards signals
     privateNamespaces: true,
     keepLogs: false,

@@ -20,6 +20,7 @@ export const CATEGORIES = [
   'output',
   'network',
   'privilege',
+  'kernel',
   'information',
   'api',
 ] as const;

@@ -44,6 +44,8 @@ export interface ContainerSpec {
   readOnlyRootfs: true;
   dropAllCapabilities: true;
   noNewPrivileges: true;
+  /** The seccomp profile (Docker's JSON format, as text) every process of the container runs under. */
+  seccompProfile: string;
   /** A minimal init as PID 1 (reaps orphans, forwards signals). */
   init: true;
   /** Private IPC and cgroup namespaces. */

@@ -33,7 +33,11 @@ export function toCreateOptions(spec: ContainerSpec): ContainerCreateOptions {
     Tmpfs: spec.tmpfs,
     ShmSize: spec.shmBytes,
     CapDrop: spec.dropAllCapabilities ? ['ALL'] : [],
-    SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
+    // The engine API takes the seccomp profile's text, not a path.
+    SecurityOpt: [
+      ...(spec.noNewPrivileges ? ['no-new-privileges'] : []),
+      `seccomp=${spec.seccompProfile}`,
+    ],
     Init: spec.init,
     IpcMode: spec.privateNamespaces ? 'private' : 'shareable',
     CgroupnsMode: spec.privateNamespaces ? 'private' : 'host',

@@ -3,6 +3,7 @@ import { apiAttacks } from './api.js';
 import { cpuTimeAttacks } from './cpu-time.js';
 import { fileAttacks } from './files.js';
 import { informationAttacks } from './information.js';
+import { kernelAttacks } from './kernel.js';
 import { lifecycleAttacks } from './lifecycle.js';
 import { memoryAttacks } from './memory.js';
 import { networkAttacks } from './network.js';
@@ -24,6 +25,7 @@ export const ATTACKS: readonly Attack[] = [
   ...outputAttacks,
   ...networkAttacks,
   ...privilegeAttacks,
+  ...kernelAttacks,
   ...informationAttacks,
   ...apiAttacks,
 ];
