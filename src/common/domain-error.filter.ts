@@ -16,6 +16,7 @@ import {
 } from '../rate-limit/rate-limit.errors.js';
 import { SandboxError } from '../sandbox/sandbox.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
+import { unsupportedCharsetMessage } from './json-body.js';
 
 /** Seconds a client should wait before retrying after each kind of outage. */
 const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
@@ -34,6 +35,7 @@ interface BodyParserError {
   status: number;
   expose?: boolean;
   limit?: number;
+  charset?: string;
   message: string;
 }
 
@@ -159,8 +161,10 @@ function bodyParserMessage(error: BodyParserError): string {
     case 'entity.parse.failed':
       return `request body is not valid JSON (${error.message})`;
     case 'encoding.unsupported':
-    case 'charset.unsupported':
       return error.message;
+    case 'charset.unsupported':
+      // body-parser's own refusal (a charset not even utf-*) says what is accepted too.
+      return unsupportedCharsetMessage(error.charset ?? '?');
     default:
       return error.expose ? error.message : 'bad request body';
   }
