@@ -8,6 +8,7 @@ import { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from './auth/api-key.do
 import { documentRunLimits } from './execution/run-api-limits.js';
 import { parseTrustProxy } from './rate-limit/trust-proxy.js';
 import { assertUtf8JsonBody } from './common/json-body.js';
+import { securityHeaders } from './common/security-headers.js';
 
 /**
  * Everything main.ts does to the application besides listening, shared with the end-to-end
@@ -15,6 +16,8 @@ import { assertUtf8JsonBody } from './common/json-body.js';
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
+  // First, so every answer carries them, the body parser's refusals included.
+  app.use(securityHeaders());
   // body-parser's verify hook sees the inflated bytes and their charset before JSON.parse;
   // Nest's option type leaves it out only because Nest uses it itself when rawBody is on,
   // which it is not here.
