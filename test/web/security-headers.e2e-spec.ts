@@ -40,6 +40,14 @@ describe('security headers, and framing in a real browser', () => {
       ['GET /docs/swagger-ui-init.js', await request(t.url).get('/docs/swagger-ui-init.js')],
       ['GET /docs-json', await request(t.url).get('/docs-json')],
       ['POST /run', await request(t.url).post('/run').send({})],
+      [
+        'POST /run refused by the body parser',
+        await request(t.url)
+          .post('/run')
+          .set('Content-Type', 'application/json; charset=utf-7')
+          .send('{"code":"print(1)"}'),
+      ],
+      ['GET /no-such-page', await request(t.url).get('/no-such-page')],
       ['GET /health/live', await request(t.url).get('/health/live')],
     ] as const;
     for (const [name, response] of answers) {
