@@ -5,7 +5,7 @@
  * - a cold `docker run --rm` with the very same image, command and limits (the original design:
  *   one container created and started per program). The docker CLI is spawned here, and only
  *   here, because that is literally what the original design did; its flags are derived from
- *   containerCreateOptions so the limits cannot drift from the service's;
+ *   containerSpec so the limits cannot drift from the service's;
  * - a bare `python3` on the host (the floor: no container at all).
  *
  * Sequential latency (p50, p90) after a warm-up, then throughput at a fixed concurrency, then the
@@ -23,12 +23,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadAppConfig } from '../src/config/app-config.js';
-import {
-  containerCreateOptions,
-  frameProgram,
-  PROGRAM_START_MARKER,
-  sandboxPolicyFrom,
-} from '../src/sandbox/sandbox-policy.js';
+import { toCreateOptions } from '../src/sandbox/engine/dockerode-engine.js';
+import { frameProgram, PROGRAM_START_MARKER } from '../src/sandbox/launcher/launcher.js';
+import { SANDBOX_CONFIG } from '../src/sandbox/sandbox.config.js';
+import { containerSpec, sandboxPolicyFrom } from '../src/sandbox/sandbox-policy.js';
 
 const CODE = 'print(2 + 2)';
 const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
@@ -146,8 +144,10 @@ function serviceSubject(name: string, url: string): Subject {
 
 /** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
 function dockerRunArgs(): string[] {
-  const policy = sandboxPolicyFrom(loadAppConfig(env));
-  const options = containerCreateOptions(policy, { 'safe-code-executor.bench': 'cold' });
+  const policy = sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
+  const options = toCreateOptions(
+    containerSpec(policy, { labels: { 'safe-code-executor.bench': 'cold' }, pooled: false }),
+  );
   const host = options.HostConfig!;
   const args = ['run', '--rm', '-i', '--label', 'safe-code-executor.bench=cold'];
   args.push('--runtime', host.Runtime!, '--network', 'none');

@@ -48,17 +48,25 @@ require_root() {
   [ "$(id -u)" -eq 0 ] || die "$1 needs root: run this script with sudo"
 }
 
+# Spelled out so that a host whose apt configuration relaxed them still refuses unsigned
+# repositories and unauthenticated packages here (the engine and runtime run as root).
+APT_VERIFY_OPTIONS=(
+  -o Acquire::AllowInsecureRepositories=false
+  -o Acquire::AllowDowngradeToInsecureRepositories=false
+  -o APT::Get::AllowUnauthenticated=false
+)
+
 apt_install() {
   require_root "installing $*"
   command -v apt-get >/dev/null || die "apt-get not found: install $* with this system's package manager"
   export DEBIAN_FRONTEND=noninteractive
   if [ "$APT_UPDATED" -eq 0 ]; then
     say "apt-get update"
-    apt-get -q update
+    apt-get -q "${APT_VERIFY_OPTIONS[@]}" update
     APT_UPDATED=1
   fi
   say "apt-get install -y $*"
-  apt-get -q install -y "$@"
+  apt-get -q "${APT_VERIFY_OPTIONS[@]}" install -y "$@"
 }
 
 # ---- engine ---------------------------------------------------------------------------------

@@ -7,15 +7,18 @@
  *   node dist/scripts/sandbox-image.js --offline   skip the registry attempt
  *
  * Two ways to a base image, tried in order:
- *   1. registry: pull python:3.11-slim and build on it;
+ *   1. registry: pull python:3.11-slim by digest and build on it;
  *   2. offline: debootstrap a Debian bookworm root file system with python3 from the Debian mirror
- *      apt already uses, import it as safe-code-executor-base:bookworm and build on that.
+ *      apt already uses, its Release signature checked against Debian's archive keyring, import
+ *      it as safe-code-executor-base:bookworm and build on that.
  * The second exists because many machines that run this service reach a Debian mirror but no
  * container registry. Both build the same Dockerfile, which checks what the service relies on.
+ * How each source is verified: scripts/sandbox-image-sources.ts.
  *
  * Engine calls go through dockerode only (never the docker CLI, which may not be installed).
  *
- * Environment: SANDBOX_IMAGE (image to make), SANDBOX_REGISTRY_BASE (base for path 1),
+ * Environment: SANDBOX_IMAGE (image to make), SANDBOX_REGISTRY_BASE (base for path 1, pinned by
+ * digest: name@sha256:...),
  * SANDBOX_DEBIAN_MIRROR (mirror for path 2; default: apt's own), SANDBOX_BUILD_TMPDIR (where the
  * root file system is assembled; default /var/tmp), DOCKER_HOST (engine address).
  */
@@ -29,16 +32,24 @@ import { createInterface } from 'node:readline';
 import { addAbortSignal, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  aptInstallArgs,
+  aptUpdateArgs,
+  buildOnRegistryBase,
+  debootstrapArgs,
+  ensureDebianKeyring,
+  ensureDebootstrap,
+  FatalError,
+  registryBase,
+  type HostTools,
+} from './sandbox-image-sources.js';
 
 const IMAGE = process.env.SANDBOX_IMAGE?.trim() || 'safe-code-executor-python:3.11';
-/** Overridable for sites that pull through their own registry or mirror. */
-const REGISTRY_BASE = process.env.SANDBOX_REGISTRY_BASE?.trim() || 'python:3.11-slim';
 const OFFLINE_BASE = { repo: 'safe-code-executor-base', tag: 'bookworm' } as const;
 const OFFLINE_BASE_REF = `${OFFLINE_BASE.repo}:${OFFLINE_BASE.tag}`;
 /** Debian 12; its python3 is 3.11, the version the sandbox promises. */
 const DEBIAN_SUITE = 'bookworm';
 const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
-const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** Set by the Dockerfile; marks images this script may clean up after a rebuild. */
 const IMAGE_TITLE = 'safe-code-executor-python';
 
@@ -59,16 +70,6 @@ function log(message: string): void {
 
 function detail(line: string): void {
   console.log(`    ${line}`);
-}
-
-/** A failure the user can act on: `hint` says how. */
-class FatalError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
 }
 
 interface EngineError {
@@ -317,11 +318,11 @@ function projectRoot(): string {
 // Path 1: registry
 
 /**
- * Pulls REGISTRY_BASE. Only the wait for the registry's first answer is bounded: once it answers,
- * a slow download is allowed to finish.
+ * Pulls `ref` (pinned by digest: the engine checks the content against it). Only the wait for
+ * the registry's first answer is bounded: once it answers, a slow download is allowed to finish.
  */
-async function pullRegistryBase(docker: Docker): Promise<void> {
-  log(`trying the registry: pulling ${REGISTRY_BASE}`);
+async function pullRegistryBase(docker: Docker, ref: string): Promise<void> {
+  log(`trying the registry: pulling ${ref}`);
   const noAnswer = new AbortController();
   const timer = setTimeout(
     () => noAnswer.abort(new Error(`no answer within ${REGISTRY_ANSWER_TIMEOUT_MS / 1000} s`)),
@@ -329,7 +330,7 @@ async function pullRegistryBase(docker: Docker): Promise<void> {
   );
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.pull(REGISTRY_BASE, {
+    stream = await docker.pull(ref, {
       abortSignal: AbortSignal.any([noAnswer.signal, interrupt.signal]),
     });
   } catch (error) {
@@ -340,26 +341,15 @@ async function pullRegistryBase(docker: Docker): Promise<void> {
   await readEngineEvents(stream, printPullEvent);
 }
 
-/** Builds on REGISTRY_BASE; false (after saying why) when that is not possible here. */
-async function buildFromRegistry(docker: Docker): Promise<boolean> {
-  try {
-    await pullRegistryBase(docker);
-  } catch (error) {
-    rethrowIfInterrupted(error);
-    if (!(await inspectImage(docker, REGISTRY_BASE))) {
-      log(`registry path unavailable (${reason(error)}); falling back to the offline build`);
-      return false;
-    }
-    log(`pull failed (${reason(error)}); using the ${REGISTRY_BASE} already on the engine`);
-  }
-  try {
-    await buildFrom(docker, REGISTRY_BASE);
-    return true;
-  } catch (error) {
-    rethrowIfInterrupted(error);
-    log(`build from ${REGISTRY_BASE} failed (${reason(error)}); falling back to the offline build`);
-    return false;
-  }
+/** Builds on `base`; false (after saying why) when that is not possible here. */
+function buildFromRegistry(docker: Docker, base: string): Promise<boolean> {
+  return buildOnRegistryBase(base, {
+    pull: (ref) => pullRegistryBase(docker, ref),
+    build: (ref) => buildFrom(docker, ref),
+    log,
+    rethrowIfInterrupted,
+    reason,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +365,9 @@ async function buildOffline(docker: Docker): Promise<void> {
       'Run it as root (`sudo npm run sandbox:build`), or on a machine that can reach a container registry.',
     );
   }
-  const debootstrap = await ensureDebootstrap();
+  const tools = hostTools();
+  const debootstrap = await ensureDebootstrap(tools);
+  await ensureDebianKeyring(tools);
   const mirror = debianMirror();
   log(`Debian mirror: ${mirror.url} (${mirror.origin})`);
 
@@ -403,39 +395,22 @@ function buildTempBase(): string {
   return existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
 }
 
-/** debootstrap's path, installing it with apt-get when missing (we are root by now). */
-async function ensureDebootstrap(): Promise<string> {
-  const found = findExecutable('debootstrap');
-  if (found) return found;
-  const aptGet = findExecutable('apt-get');
-  const manualHint =
-    'Install it (`sudo apt-get install -y debootstrap` on Debian/Ubuntu) and run this again, ' +
-    'or build on a machine that can reach a container registry.';
-  if (!aptGet) {
-    throw new FatalError(
-      'debootstrap is missing and apt-get is not here to install it',
-      manualHint,
-    );
-  }
-
-  log('debootstrap is not installed; installing it with apt-get since we run as root');
+/** The host as sandbox-image-sources.ts needs it to install what is missing (we are root by now). */
+function hostTools(): HostTools {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  try {
-    await run(aptGet, ['-q', 'update'], { env });
-    await run(
-      aptGet,
-      ['-q', 'install', '-y', '--no-install-recommends', 'debootstrap', 'debian-archive-keyring'],
-      { env },
-    );
-  } catch (error) {
-    rethrowIfInterrupted(error);
-    throw new FatalError(`could not install debootstrap: ${reason(error)}`, manualHint);
-  }
-  const installed = findExecutable('debootstrap');
-  if (!installed) {
-    throw new FatalError('apt-get finished but debootstrap is still not on PATH', manualHint);
-  }
-  return installed;
+  let updated = false;
+  return {
+    findExecutable,
+    fileExists: existsSync,
+    aptInstall: async (aptGet, packages) => {
+      if (!updated) await run(aptGet, aptUpdateArgs(), { env });
+      updated = true;
+      await run(aptGet, aptInstallArgs(packages), { env });
+    },
+    log,
+    rethrowIfInterrupted,
+    reason,
+  };
 }
 
 interface Mirror {
@@ -524,10 +499,7 @@ function debootstrapPrinter(): (line: string) => void {
 }
 
 async function runDebootstrap(debootstrap: string, mirror: string, rootfs: string): Promise<void> {
-  const args = ['--variant=minbase', '--include=python3'];
-  // Pin the archive key explicitly so that hosts whose default differs (e.g. Ubuntu) still verify.
-  if (existsSync(DEBIAN_KEYRING)) args.push(`--keyring=${DEBIAN_KEYRING}`);
-  args.push(DEBIAN_SUITE, rootfs, mirror);
+  const args = debootstrapArgs(DEBIAN_SUITE, rootfs, mirror);
   log(`running debootstrap ${args.join(' ')} (about a minute)`);
   const started = Date.now();
   try {
@@ -540,7 +512,10 @@ async function runDebootstrap(debootstrap: string, mirror: string, rootfs: strin
       .catch(() => '(no debootstrap.log)');
     throw new FatalError(
       `debootstrap failed: ${reason(error)}\n    debootstrap.log ends with:\n      ${logTail}`,
-      `Check that ${mirror} is reachable (set SANDBOX_DEBIAN_MIRROR to use another mirror).`,
+      `Check that ${mirror} is reachable (set SANDBOX_DEBIAN_MIRROR to use another mirror). ` +
+        'A Release signature that does not verify is a refusal, not a glitch: the mirror, or ' +
+        'something between, served what Debian did not sign (or debian-archive-keyring is too ' +
+        'old for bookworm: update it).',
     );
   }
   log(`debootstrap finished in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -792,6 +767,8 @@ function parseOptions(argv: string[]): Options {
 
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
+  // Checked even with --offline: a misconfiguration should not wait for the day it matters.
+  const registryRef = registryBase(process.env.SANDBOX_REGISTRY_BASE);
   const docker = new Docker();
   await assertEngineReachable(docker);
 
@@ -805,13 +782,13 @@ async function main(argv: string[]): Promise<void> {
   log(existing ? `rebuilding ${IMAGE} (--rebuild)` : `${IMAGE} is not on the engine; building it`);
 
   const started = Date.now();
-  const fromRegistry = !options.offline && (await buildFromRegistry(docker));
+  const fromRegistry = !options.offline && (await buildFromRegistry(docker, registryRef));
   if (!fromRegistry) await buildOffline(docker);
   const seconds = Math.round((Date.now() - started) / 1000);
 
   const built = await inspectImage(docker, IMAGE);
   if (!built) throw new Error(`the build finished but ${IMAGE} is not on the engine`);
-  const base = fromRegistry ? REGISTRY_BASE : OFFLINE_BASE_REF;
+  const base = fromRegistry ? registryRef : OFFLINE_BASE_REF;
   log(
     `built ${IMAGE}: ${shortId(built.Id)}, ${megabytes(built.Size)}, from ${base} in ${seconds} s`,
   );

@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { join } from 'node:path';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
+import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -14,7 +15,6 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
 
 @Module({
   imports: [
-    ConfigModule,
     LoggingModule,
     // The page at / and its files by name; any other path is the usual JSON 404 (the default
     // renderPath answered every unknown path with the page, so a typo looked like a success).
@@ -25,4 +25,9 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
   ],
   providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
 })
-export class AppModule {}
+export class AppModule {
+  /** The whole application, on a configuration loaded and validated once (main.ts). */
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+  }
+}

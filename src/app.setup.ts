@@ -1,12 +1,16 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+import type { AddressInfo } from 'node:net';
+import { RunQueue } from './admission/run-queue.js';
+import { ExecutionModule } from './execution/execution.module.js';
+import { InstanceIdentity } from './sandbox/index.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import { AppConfig } from './config/app-config.js';
-import { AppModule } from './app.module.js';
 import { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from './auth/api-key.docs.js';
 import { documentRunLimits } from './execution/run-api-limits.js';
-import { parseTrustProxy } from './rate-limit/trust-proxy.js';
+import { expressTrustProxy } from './config/trust-proxy.setting.js';
 import { assertUtf8JsonBody } from './common/json-body.js';
 import { securityHeaders } from './common/security-headers.js';
 
@@ -29,11 +33,12 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.useBodyParser('json', jsonOptions);
   app.disable('x-powered-by');
   // req.ip believes X-Forwarded-For only from the proxies TRUST_PROXY names (none by default),
-  // so a client cannot claim another address to get a fresh rate-limit quota.
-  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  // and a hop count only on connections from TRUST_PROXY_ADDRESSES, so a client cannot claim
+  // another address to get a fresh rate-limit quota.
+  const trustProxy = expressTrustProxy(config.TRUST_PROXY, config.TRUST_PROXY_ADDRESSES);
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
-  // Validation rules are providers, so they can read the validated configuration.
-  useContainer(app.select(AppModule), { fallbackOnErrors: true });
+  // Validation rules are providers of the execution module, so they can read its settings.
+  useContainer(app.select(ExecutionModule), { fallbackOnErrors: true });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -83,4 +88,41 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     swaggerOptions: { persistAuthorization: true },
   });
   return app;
+}
+
+/**
+ * Configures the app, installs the signal handlers and listens; prints the line that says where
+ * (the end-to-end tests read it). Shared by main.ts and the tests' fault harness, so both run
+ * the same app the same way.
+ */
+export async function serve(app: NestExpressApplication, config: AppConfig): Promise<void> {
+  app.useLogger(app.get(Logger));
+  configureApp(app);
+  // SIGTERM/SIGINT: refuse new runs (503), let the runs in flight finish (each within its time
+  // limit), then stop listening and let Nest's shutdown hooks remove this instance's
+  // containers and lease, and exit 0 (Nest's own hooks would re-raise the signal instead).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      const logger = app.get(Logger);
+      const queue = app.get(RunQueue);
+      logger.log(`${signal}: draining ${queue.stats.running} run(s) in flight`, 'Shutdown');
+      void queue
+        .drain()
+        .then(() => app.close())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error('shutdown failed', error);
+            process.exit(1);
+          },
+        );
+    });
+  }
+  await app.listen(config.PORT, config.HOST);
+  // PORT=0 picks a free port: report the one actually bound.
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
+  console.log(
+    `Safe Code Executor listening on http://${host}:${address.port} (docs at /docs), instance ${app.get(InstanceIdentity).id}`,
+  );
 }

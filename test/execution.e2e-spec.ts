@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { docker, startService, type RunningService } from './support/service.js';
 import { runProgram } from './support/run.js';
-import { MANAGED_LABEL } from '../src/sandbox/sandbox-policy.js';
-import { POOL_LABEL } from '../src/sandbox/container-pool.js';
+import { CONTAINER_LABELS } from '../src/sandbox/container-labels.js';
 
 /** Defaults of the configuration, which this suite runs under. */
 const TIMEOUT_MS = 5000;
@@ -190,14 +189,14 @@ describe('POST /run on a real engine', () => {
     await t.leftovers(); // removals happen after the answer
     const leftovers = await docker.listContainers({
       all: true,
-      filters: { label: [`${MANAGED_LABEL}=true`] },
+      filters: { label: [`${CONTAINER_LABELS.managed}=true`] },
     });
     const mine = leftovers.filter(
       (c) =>
-        c.Labels[MANAGED_LABEL] &&
+        c.Labels[CONTAINER_LABELS.managed] &&
         c.Labels['safe-code-executor.instance'] === t.instanceId &&
         // the pool's idle containers are waiting for the next programs, not left behind
-        !(c.Labels[POOL_LABEL] && c.State === 'running'),
+        !(c.Labels[CONTAINER_LABELS.pool] && c.State === 'running'),
     );
     expect(mine).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startService, type RunningService } from './support/service.js';
 
@@ -12,6 +13,34 @@ const EMPTY = {};
 
 async function post(url: string, headers: Record<string, string> = {}) {
   return request(url).post('/run').set(headers).send(EMPTY);
+}
+
+/**
+ * POST /run `{}` over a connection from `localAddress` (any 127.x address reaches the service on
+ * 127.0.0.1), so one test can be both a proxy and a client connecting directly.
+ */
+function postFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/run`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers as Record<string, string>,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(EMPTY));
+  });
 }
 
 function expectRateLimitHeaders(
@@ -128,7 +157,7 @@ describe('rate limiting of POST /run', () => {
   });
 
   it('with TRUST_PROXY=1 believes only the address the trusted proxy appended', async () => {
-    const t = await start({ RATE_LIMIT: '2', TRUST_PROXY: '1' });
+    const t = await start({ RATE_LIMIT: '2', TRUST_PROXY: '1', TRUST_PROXY_ADDRESSES: 'loopback' });
     // The proxy (this test, on loopback) appends the client it saw as the last entry.
     const client = (forged: string) => ({ 'X-Forwarded-For': `${forged}, 203.0.113.7` });
     expect((await post(t.url, client('10.0.0.1'))).status).toBe(400);
@@ -139,6 +168,37 @@ describe('rate limiting of POST /run', () => {
     const other = await post(t.url, { 'X-Forwarded-For': '203.0.113.8' });
     expect(other.status).toBe(400);
     expectRateLimitHeaders(other, 2, 1);
+  });
+
+  it('with TRUST_PROXY=1, a client connecting directly (not from TRUST_PROXY_ADDRESSES) cannot choose its address', async () => {
+    // The proxy connects from 127.0.0.1; the direct client from 127.0.0.2.
+    const t = await start({
+      RATE_LIMIT: '1',
+      TRUST_PROXY: '1',
+      TRUST_PROXY_ADDRESSES: '127.0.0.1',
+    });
+    const direct = (forwardedFor: string) =>
+      postFrom('127.0.0.2', t.url, { 'X-Forwarded-For': forwardedFor });
+    const viaProxy = (forwardedFor: string) =>
+      postFrom('127.0.0.1', t.url, { 'X-Forwarded-For': forwardedFor });
+
+    // Two different X-Forwarded-For values sent directly: one client, 127.0.0.2.
+    expect((await direct('198.51.100.1')).status).toBe(400);
+    const refused = await direct('198.51.100.2');
+    expect(refused.status).toBe(429);
+    expectRateLimitHeaders(refused, 1, 0);
+
+    // Relayed by the proxy, each request is its forwarded client's: 198.51.100.1 was not
+    // charged for the direct request that named it, and 198.51.100.3 has a quota of its own.
+    expect((await viaProxy('198.51.100.1')).status).toBe(400);
+    expect((await viaProxy('198.51.100.3')).status).toBe(400);
+    expect((await viaProxy('198.51.100.3')).status).toBe(429);
+  });
+
+  it('refuses to start with a TRUST_PROXY hop count but no TRUST_PROXY_ADDRESSES', async () => {
+    await expect(startService({ TRUST_PROXY: '1' })).rejects.toThrow(
+      /service exited \(1\) before listening:[\s\S]*TRUST_PROXY="1": a hop count needs TRUST_PROXY_ADDRESSES/,
+    );
   });
 
   it('with TRUST_PROXY naming addresses believes only those proxies', async () => {
@@ -161,7 +221,7 @@ describe('rate limiting of POST /run', () => {
   });
 
   it('fails closed: when the limiter storage fails, runs are refused with a 503, never let through', async () => {
-    const t = await start({ TEST_BREAK_RATE_LIMIT_STORAGE: '1' });
+    const t = await start({ HARNESS_FAULTS: 'rate-limit-storage' });
     for (let i = 0; i < 3; i++) {
       const response = await request(t.url).post('/run').send({ code: 'print("must not run")' });
       expect(response.status).toBe(503);
@@ -173,7 +233,7 @@ describe('rate limiting of POST /run', () => {
       });
     }
     expect(await t.leftovers()).toEqual([]);
-    expect(t.logs()).toContain('rate limiter unavailable');
+    expect(t.logs()).toContain('"code":"rate_limiter_unavailable"');
     // Everything that is not a run still works.
     expect((await request(t.url).get('/')).status).toBe(200);
     expect((await request(t.url).get('/health/live')).status).toBe(200);

@@ -50,7 +50,7 @@ describe('RunQueue', () => {
     expect(q.saturated).toBe(true);
 
     const refused = await rejection(q.run(() => Promise.resolve('never')));
-    expect(refused.kind).toBe('queue_full');
+    expect(refused.code).toBe('queue_full');
     expect(refused.retryAfterSeconds).toBe(5);
 
     a.release();
@@ -76,7 +76,7 @@ describe('RunQueue', () => {
       const waiting = jest.fn(() => Promise.resolve('late'));
       const second = q.run(waiting);
       jest.advanceTimersByTime(1001);
-      expect((await rejection(second)).kind).toBe('queue_timeout');
+      expect((await rejection(second)).code).toBe('queue_timeout');
       expect(q.stats.waiting).toBe(0);
       a.release();
       await first;
@@ -93,7 +93,7 @@ describe('RunQueue', () => {
     const controller = new AbortController();
     const second = q.run(() => Promise.resolve('never'), controller.signal);
     controller.abort();
-    expect((await rejection(second)).kind).toBe('client_gone');
+    expect((await rejection(second)).code).toBe('client_gone');
     expect(q.stats.waiting).toBe(0);
     a.release();
     await first;
@@ -107,8 +107,8 @@ describe('RunQueue', () => {
     await tick();
     let drained = false;
     const draining = q.drain().then(() => (drained = true));
-    expect((await rejection(queued)).kind).toBe('shutting_down');
-    expect((await rejection(q.run(() => Promise.resolve('never')))).kind).toBe('shutting_down');
+    expect((await rejection(queued)).code).toBe('shutting_down');
+    expect((await rejection(q.run(() => Promise.resolve('never')))).code).toBe('shutting_down');
     await tick();
     expect(drained).toBe(false);
     a.release();

@@ -1,6 +1,15 @@
-import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { configSlice, type ConfigSlice } from '../config/config-slice.js';
 import { RunRejectedError } from './run-rejected.error.js';
+
+/** The settings admission control reads. */
+export const ADMISSION_CONFIG = configSlice('admission', [
+  'SANDBOX_MAX_CONCURRENT',
+  'SANDBOX_QUEUE_LIMIT',
+  'SANDBOX_QUEUE_WAIT_MS',
+  'SANDBOX_TIMEOUT_MS',
+] as const);
+export type AdmissionConfig = ConfigSlice<(typeof ADMISSION_CONFIG.keys)[number]>;
 
 interface Waiter {
   admit(): void;
@@ -36,7 +45,7 @@ export class RunQueue {
   private draining = false;
   private readonly idleListeners: (() => void)[] = [];
 
-  constructor(config: AppConfig) {
+  constructor(@Inject(ADMISSION_CONFIG.token) config: AdmissionConfig) {
     this.maxConcurrent = config.SANDBOX_MAX_CONCURRENT;
     this.queueLimit = config.SANDBOX_QUEUE_LIMIT;
     this.maxWaitMs = config.SANDBOX_QUEUE_WAIT_MS;
@@ -157,5 +166,5 @@ export class RunQueue {
 }
 
 function clientGone(): RunRejectedError {
-  return new RunRejectedError('client_gone', 'The client closed the connection.', 0);
+  return new RunRejectedError('client_gone', 'The client closed the connection.');
 }

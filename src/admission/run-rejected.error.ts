@@ -1,19 +1,19 @@
+import { DomainError } from '../common/domain-error.js';
+
 /** Why a run was turned away before it reached the sandbox. */
 export type RejectionReason = 'queue_full' | 'queue_timeout' | 'shutting_down' | 'client_gone';
 
 /**
  * A run the service declined to start: all slots busy and the queue full, too long a wait,
- * or the service is shutting down. Mapped to 503 + Retry-After by the domain error filter.
+ * the service is shutting down, or the client went away while it waited.
  */
-export class RunRejectedError extends Error {
-  override name = 'RunRejectedError';
-
+export class RunRejectedError extends DomainError {
   constructor(
-    readonly kind: RejectionReason,
+    code: RejectionReason,
     message: string,
     /** When a retry has a fair chance, in seconds. */
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(code, message, retryAfterSeconds);
   }
 }

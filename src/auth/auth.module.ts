@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { ConfigModule } from '../config/config.module.js';
 import { ApiKeyGuard } from './api-key.guard.js';
-import { ApiKeyRing, parseApiKeys } from './api-keys.js';
+import { parseApiKeys } from '../config/api-keys.setting.js';
+import { ApiKeyRing } from './api-keys.js';
 
 /** Optional API keys (API_KEYS) for POST /run. */
 @Module({
-  imports: [ConfigModule],
   providers: [
     {
       provide: ApiKeyRing,

@@ -9,25 +9,29 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { RunRejectedError } from '../admission/run-rejected.error.js';
-import {
-  RateLimitExceededException,
-  RateLimiterUnavailableError,
-} from '../rate-limit/rate-limit.errors.js';
-import { SandboxError } from '../sandbox/sandbox.errors.js';
+import { DomainError, type DomainErrorCode } from './domain-error.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 import { unsupportedCharsetMessage } from './json-body.js';
 
-/** Seconds a client should wait before retrying after each kind of outage. */
-const RETRY_AFTER_SECONDS: Record<SandboxError['kind'], number> = {
-  engine_unavailable: 5,
-  image_missing: 30,
-  runtime_missing: 30,
-  container_lost: 1,
-};
-
 /** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
 const CLIENT_CLOSED_REQUEST = 499;
+
+/** The HTTP answer to each domain error. */
+const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQUEST> = {
+  engine_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  image_missing: HttpStatus.SERVICE_UNAVAILABLE,
+  runtime_missing: HttpStatus.SERVICE_UNAVAILABLE,
+  container_lost: HttpStatus.SERVICE_UNAVAILABLE,
+  queue_full: HttpStatus.SERVICE_UNAVAILABLE,
+  queue_timeout: HttpStatus.SERVICE_UNAVAILABLE,
+  shutting_down: HttpStatus.SERVICE_UNAVAILABLE,
+  client_gone: CLIENT_CLOSED_REQUEST,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  // Fail closed: without a working limiter, runs are refused, never let through unlimited.
+  rate_limiter_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  api_key_missing: HttpStatus.UNAUTHORIZED,
+  api_key_invalid: HttpStatus.UNAUTHORIZED,
+};
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */
 interface BodyParserError {
@@ -54,8 +58,8 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 
 /**
  * The one place where errors become HTTP answers, always as {statusCode, message, error}.
- * Domain errors of the sandbox and refusals of admission control become 503 with Retry-After;
- * anything unexpected is logged and answered with a 500 that reveals nothing.
+ * DomainErrors get the status of their code (HTTP_STATUS) and their Retry-After; Nest's own
+ * HttpExceptions (validation, body parser, 404) keep theirs; anything unexpected is logged and answered with a 500 that reveals nothing.
  */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -83,48 +87,19 @@ export class DomainErrorFilter implements ExceptionFilter {
     message: string;
     headers: Record<string, string>;
   } {
-    if (error instanceof SandboxError) {
-      switch (error.kind) {
-        case 'engine_unavailable':
-        case 'image_missing':
-        case 'runtime_missing':
-        case 'container_lost':
-          return {
-            status: HttpStatus.SERVICE_UNAVAILABLE,
-            message: error.message,
-            headers: { 'Retry-After': String(RETRY_AFTER_SECONDS[error.kind]) },
-          };
+    if (error instanceof DomainError) {
+      const status = HTTP_STATUS[error.code];
+      if (error.cause !== undefined) {
+        const cause =
+          error.cause instanceof Error ? error.cause.message : JSON.stringify(error.cause);
+        this.logger.error({ code: error.code, cause }, error.message);
       }
-    }
-    if (error instanceof RunRejectedError) {
-      switch (error.kind) {
-        case 'queue_full':
-        case 'queue_timeout':
-        case 'shutting_down':
-          return {
-            status: HttpStatus.SERVICE_UNAVAILABLE,
-            message: error.message,
-            headers: { 'Retry-After': String(error.retryAfterSeconds) },
-          };
-        case 'client_gone':
-          return { status: CLIENT_CLOSED_REQUEST, message: error.message, headers: {} };
-      }
-    }
-    if (error instanceof RateLimiterUnavailableError) {
-      // Fail closed: without a working limiter, runs are refused, never let through unlimited.
-      this.logger.error(`rate limiter unavailable: ${String(error.cause)}`);
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        message: error.message,
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-      };
-    }
-    if (error instanceof RateLimitExceededException) {
-      return {
-        status: HttpStatus.TOO_MANY_REQUESTS,
-        message: error.message,
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-      };
+      const headers: Record<string, string> = {};
+      if (error.retryAfterSeconds !== undefined)
+        headers['Retry-After'] = String(error.retryAfterSeconds);
+      // RFC 9110: a 401 names the scheme to authenticate with.
+      if (status === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
+      return { status, message: error.message, headers };
     }
     // Nest wraps the body parser's errors in an HttpException; their own type says more.
     const cause: unknown = error instanceof HttpException ? error.cause : error;
@@ -141,8 +116,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       return {
         status,
         message: Array.isArray(message) ? message.join('; ') : message,
-        // RFC 9110: a 401 names the scheme to authenticate with.
-        headers: status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
+        headers: {},
       };
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

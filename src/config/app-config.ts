@@ -13,8 +13,8 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
-import { apiKeyProblems, parseApiKeys } from '../auth/api-keys.js';
-import { InvalidTrustProxyError, parseTrustProxy } from '../rate-limit/trust-proxy.js';
+import { apiKeyProblems, parseApiKeys } from './api-keys.setting.js';
+import { trustProxyProblems } from './trust-proxy.setting.js';
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -123,13 +123,22 @@ export class AppConfig {
 
   /**
    * Proxies whose X-Forwarded-For is believed when naming the client for rate limiting: a hop
-   * count (e.g. 1 behind one reverse proxy) or comma-separated addresses/CIDRs of the proxies.
-   * Empty: trust none, the client is the socket's peer. "true"/"*" are refused: trusting
-   * everyone lets a client spoof its address and get a fresh quota.
+   * count (e.g. 1 behind one reverse proxy; needs TRUST_PROXY_ADDRESSES) or comma-separated
+   * addresses/CIDRs of the proxies. Empty: trust none, the client is the socket's peer.
+   * "true"/"*" are refused: trusting everyone lets a client spoof its address and get a fresh quota.
    */
   @IsString()
-  @Satisfies(trustProxyProblem)
+  @Satisfies((value, config) => trustProxyProblems(value, config.TRUST_PROXY_ADDRESSES).TRUST_PROXY)
   TRUST_PROXY = '';
+
+  /**
+   * For a TRUST_PROXY hop count: the addresses/CIDRs the nearest proxy connects from. The hop
+   * count is honoured only on connections from them; any other peer is the client itself,
+   * whatever its X-Forwarded-For says.
+   */
+  @IsString()
+  @Satisfies((value, config) => trustProxyProblems(config.TRUST_PROXY, value).TRUST_PROXY_ADDRESSES)
+  TRUST_PROXY_ADDRESSES = '';
 
   /**
    * Comma-separated API keys, each at least 16 printable ASCII characters. When set, POST /run
@@ -139,14 +148,6 @@ export class AppConfig {
   @IsString()
   @Satisfies((value) => apiKeyProblems(parseApiKeys(value)).join('; ') || undefined)
   API_KEYS = '';
-
-  /**
-   * Fault injection for the end-to-end tests only: "1" makes every rate-limiter storage call
-   * fail, to prove that POST /run then refuses requests (503) instead of letting them through.
-   * Never set it in production: the service would refuse every run.
-   */
-  @IsIn(['', '0', '1'])
-  TEST_BREAK_RATE_LIMIT_STORAGE: '' | '0' | '1' = '';
 
   /** Programs that may run at once; the default is one per CPU core of the host. */
   @Type(() => Number)
@@ -186,34 +187,36 @@ export class AppConfig {
   @Max(600_000)
   ENGINE_TIMEOUT_MS = 5000;
 
-  /** Docker engine address; empty means dockerode's defaults (DOCKER_HOST, then the local socket). */
+  /**
+   * Docker engine address, as the docker CLI takes it (unix:///path, tcp://host:port, with
+   * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS); empty means the local socket. dockerode
+   * reads it from the environment itself (sandbox/engine/docker-client.ts); it is checked here
+   * so that a malformed address stops the process at start-up, named.
+   */
   @IsOptional()
-  @IsString()
+  @Matches(/^(unix:\/\/\/\S+|tcp:\/\/[^\s/:]+(:\d{1,5})?\/?|npipe:\/\/\S+)$/, {
+    message: 'DOCKER_HOST must look like unix:///var/run/docker.sock or tcp://host:2376',
+  })
   DOCKER_HOST?: string;
 
   @IsIn(['debug', 'info', 'warn', 'error'])
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
 }
 
-/** A string setting checked by `problemOf`, which names the problem or returns undefined. */
-function Satisfies(problemOf: (value: string) => string | undefined) {
+/**
+ * A string setting checked by `problemOf`, which names the problem or returns undefined; it also
+ * sees the other settings, for those that only make sense together.
+ */
+function Satisfies(problemOf: (value: string, config: AppConfig) => string | undefined) {
   return ValidateBy({
     name: 'satisfies',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && problemOf(value) === undefined,
-      defaultMessage: (args) => problemOf(String(args?.value)) ?? 'invalid value',
+      validate: (value: unknown, args) =>
+        typeof value === 'string' && problemOf(value, args?.object as AppConfig) === undefined,
+      defaultMessage: (args) =>
+        problemOf(String(args?.value), args?.object as AppConfig) ?? 'invalid value',
     },
   });
-}
-
-function trustProxyProblem(value: string): string | undefined {
-  try {
-    parseTrustProxy(value);
-    return undefined;
-  } catch (error) {
-    if (error instanceof InvalidTrustProxyError) return error.message;
-    throw error;
-  }
 }
 
 export class InvalidConfigError extends Error {

@@ -1,12 +1,19 @@
-import { Module } from '@nestjs/common';
-import { AppConfig, loadAppConfig } from './app-config.js';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AppConfig } from './app-config.js';
 
 /**
- * Provides the validated AppConfig. The configuration is read once, when the module is
- * imported for the first time; tests override the AppConfig provider with values of their own.
+ * Provides the AppConfig that main.ts loaded and validated once, before Nest started. Global
+ * (the one global module) so that every feature module can cut its slice from it
+ * (config-slice.ts) without re-reading the environment.
  */
-@Module({
-  providers: [{ provide: AppConfig, useFactory: () => loadAppConfig(process.env) }],
-  exports: [AppConfig],
-})
-export class ConfigModule {}
+@Global()
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
+  }
+}

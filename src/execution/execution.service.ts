@@ -1,16 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { RunQueue } from '../admission/run-queue.js';
-import { RunRejectedError } from '../admission/run-rejected.error.js';
 import { RunMetrics } from '../metrics/run-metrics.js';
-import { runLifetimeLabels } from '../sandbox/container-reaper.js';
-import type { RunResult } from '../sandbox/run-result.js';
-import { SandboxError } from '../sandbox/sandbox.errors.js';
-import { SandboxService, type Program } from '../sandbox/sandbox.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { SandboxService, type Program, type RunResult } from '../sandbox/index.js';
 import { codePointLength } from './program-limits.js';
-
-/** Label carrying the HTTP request id, so a container can be traced to its request's logs. */
-export const REQUEST_LABEL = 'safe-code-executor.request';
 
 export interface ExecutionContext {
   requestId: string;
@@ -43,14 +37,7 @@ export class ExecutionService {
     );
     try {
       const result = await this.queue.run(
-        () =>
-          this.sandbox.run(program, {
-            signal,
-            labels: {
-              [REQUEST_LABEL]: requestId,
-              ...runLifetimeLabels(this.sandbox.policy.timeoutMs),
-            },
-          }),
+        () => this.sandbox.run(program, { signal, requestId }),
         signal,
       );
       this.metrics.ran(result.status, result.durationMs);
@@ -66,9 +53,9 @@ export class ExecutionService {
       );
       return result;
     } catch (error) {
-      if (error instanceof RunRejectedError || error instanceof SandboxError) {
-        this.metrics.rejected(error.kind);
-        this.logger.warn({ reason: error.kind }, `run refused: ${error.message}`);
+      if (error instanceof DomainError) {
+        this.metrics.rejected(error.code);
+        this.logger.warn({ reason: error.code }, `run refused: ${error.message}`);
       }
       throw error;
     }

@@ -1,10 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   ValidatorConstraint,
   type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { AppConfig } from '../config/app-config.js';
+import { configSlice, type ConfigSlice } from '../config/config-slice.js';
+
+/** The settings the execution module reads. */
+export const EXECUTION_CONFIG = configSlice('execution', [
+  'MAX_CODE_LENGTH',
+  'MAX_STDIN_BYTES',
+] as const);
+export type ExecutionConfig = ConfigSlice<(typeof EXECUTION_CONFIG.keys)[number]>;
 
 /** Unicode code points, which is what a person calls characters (an emoji is one). */
 export function codePointLength(text: string): number {
@@ -17,7 +24,7 @@ export function codePointLength(text: string): number {
 @ValidatorConstraint({ name: 'codeLength' })
 @Injectable()
 export class CodeLengthRule implements ValidatorConstraintInterface {
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(EXECUTION_CONFIG.token) private readonly config: ExecutionConfig) {}
 
   validate(value: unknown): boolean {
     if (typeof value !== 'string') return true; // @IsString reports the type
@@ -36,7 +43,7 @@ export class CodeLengthRule implements ValidatorConstraintInterface {
 @ValidatorConstraint({ name: 'stdinSize' })
 @Injectable()
 export class StdinSizeRule implements ValidatorConstraintInterface {
-  constructor(private readonly config: AppConfig) {}
+  constructor(@Inject(EXECUTION_CONFIG.token) private readonly config: ExecutionConfig) {}
 
   validate(value: unknown): boolean {
     if (typeof value !== 'string') return true;

@@ -1,10 +1,9 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { RunQueue } from '../admission/run-queue.js';
-import { CONTAINER_ENGINE, type ContainerEngine } from '../sandbox/engine/container-engine.js';
-import { SandboxService } from '../sandbox/sandbox.service.js';
+import { SandboxReadiness } from '../sandbox/index.js';
 
 /** How long a probe waits for the engine before calling it down. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -16,8 +15,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
-    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
-    private readonly sandbox: SandboxService,
+    private readonly sandbox: SandboxReadiness,
     private readonly queue: RunQueue,
   ) {}
 
@@ -29,32 +27,21 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: can programs run right now?' })
   ready() {
-    const { image, runtime } = this.sandbox.policy;
     return this.health.check([
       () =>
         this.indicator
           .check('engine')
-          .attempt(async () => {
-            await this.engine.ping();
-          })
+          .attempt(() => this.sandbox.engineReachable())
           .withTimeout(PROBE_TIMEOUT_MS),
       () =>
         this.indicator
           .check('image')
-          .attempt(async () => {
-            if (!(await this.engine.imageExists(image)))
-              throw new Error(`image ${image} is missing`);
-            return { name: image };
-          })
+          .attempt(() => this.sandbox.imagePresent())
           .withTimeout(PROBE_TIMEOUT_MS),
       () =>
         this.indicator
           .check('runtime')
-          .attempt(async () => {
-            const known = await this.engine.runtimes();
-            if (!known.includes(runtime)) throw new Error(`runtime ${runtime} is not registered`);
-            return { name: runtime };
-          })
+          .attempt(() => this.sandbox.runtimeRegistered())
           .withTimeout(PROBE_TIMEOUT_MS),
       () =>
         this.indicator.check('queue').attempt(() => {

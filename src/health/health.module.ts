@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AdmissionModule } from '../admission/admission.module.js';
-import { SandboxModule } from '../sandbox/sandbox.module.js';
+import { SandboxModule } from '../sandbox/index.js';
 import { HealthController } from './health.controller.js';
 
 @Module({

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config.js';
-import { ConfigModule } from '../config/config.module.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../common/request-context.js';
 import { SECRET_HEADER_PATHS } from './secret-headers.js';
 
@@ -19,7 +18,6 @@ function isRoutine(request: IncomingMessage): boolean {
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      imports: [ConfigModule],
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         pinoHttp: {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdmissionModule } from '../admission/admission.module.js';
-import { SandboxModule } from '../sandbox/sandbox.module.js';
+import { SandboxModule } from '../sandbox/index.js';
 import { MetricsController } from './metrics.controller.js';
 import { RunMetrics } from './run-metrics.js';
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RunQueue } from '../admission/run-queue.js';
-import type { RunStatus } from '../sandbox/run-result.js';
-import { SandboxService } from '../sandbox/sandbox.service.js';
+import { InstanceIdentity, SandboxService, type RunStatus } from '../sandbox/index.js';
 
 /**
  * The service's Prometheus metrics, in a registry of its own (not prom-client's global one),
@@ -15,7 +14,7 @@ export class RunMetrics {
   private readonly duration: Histogram<'status'>;
   private readonly rejections: Counter<'reason'>;
 
-  constructor(queue: RunQueue, sandbox: SandboxService) {
+  constructor(queue: RunQueue, sandbox: SandboxService, identity: InstanceIdentity) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sce_' });
     this.runs = new Counter({
@@ -63,8 +62,8 @@ export class RunMetrics {
       help: "Always 1; its label is the instance id put on this instance's containers.",
       labelNames: ['instance'],
       registers,
-    }).set({ instance: sandbox.instanceId }, 1);
-    // The warm pool's counters live in ContainerPool; these read them at scrape time.
+    }).set({ instance: identity.id }, 1);
+    // The warm pool's counters live in the sandbox's WarmPool; these read them at scrape time.
     new Gauge({
       name: 'sce_pool_idle_containers',
       help: 'Started containers waiting for a program right now (the warm pool).',

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { ApiKeyRing, presentedKey } from '../auth/api-keys.js';
-import { RateLimitExceededException, RateLimiterUnavailableError } from './rate-limit.errors.js';
+import { RateLimitExceededError, RateLimiterUnavailableError } from './rate-limit.errors.js';
 import {
   rateLimitHeaders,
   rateLimitMessage,
@@ -69,7 +69,7 @@ export class RunRateLimitGuard extends ThrottlerGuard {
     }
     if (state.blocked) {
       const wait = retryAfterSeconds(state);
-      throw new RateLimitExceededException(rateLimitMessage(policy, wait), wait);
+      throw new RateLimitExceededError(rateLimitMessage(policy, wait), wait);
     }
     return true;
   }

@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppConfig } from '../config/app-config.js';
-import { ContainerReaper, MAX_LIFETIME_LABEL } from './container-reaper.js';
+import { loadAppConfig } from '../config/app-config.js';
+import { CONTAINER_LABELS } from './container-labels.js';
+import { ContainerReaper } from './container-reaper.js';
 import type { ContainerEngine, ContainerSummary } from './engine/container-engine.js';
-import type { InstanceLease, LeaseStore } from './engine/lease-store.js';
-import { INSTANCE_LABEL, MANAGED_LABEL } from './sandbox-policy.js';
-import type { SandboxService } from './sandbox.service.js';
+import type { InstanceIdentity } from './instance-identity.js';
+import type { InstanceLease, LeaseStore } from './lease-store.js';
+import { SANDBOX_CONFIG } from './sandbox.config.js';
+
+const MAX_LIFETIME_LABEL = CONTAINER_LABELS.maxLifetimeMs;
 
 const NOW = 1_000_000_000;
 const LEASE_MS = 15_000;
@@ -37,10 +40,9 @@ function world(containers: ContainerSummary[], leases: InstanceLease[]) {
     },
     now: () => Promise.resolve(NOW),
   };
-  // The reaper reads only the instance id of the sandbox.
-  const sandbox = { instanceId: 'me' } as unknown as SandboxService;
-  const config = Object.assign(new AppConfig(), { INSTANCE_LEASE_MS: LEASE_MS });
-  return { reaper: new ContainerReaper(engine, store, sandbox, config), removed, leases };
+  const identity = { id: 'me' } as InstanceIdentity;
+  const config = SANDBOX_CONFIG.from(loadAppConfig({ INSTANCE_LEASE_MS: String(LEASE_MS) }));
+  return { reaper: new ContainerReaper(engine, store, identity, config), removed, leases };
 }
 
 function container(
@@ -53,7 +55,11 @@ function container(
     id,
     state: 'running',
     createdAt: NOW - ageMs,
-    labels: { [MANAGED_LABEL]: 'true', [INSTANCE_LABEL]: instance, ...labels },
+    labels: {
+      [CONTAINER_LABELS.managed]: 'true',
+      [CONTAINER_LABELS.instance]: instance,
+      ...labels,
+    },
   };
 }
 

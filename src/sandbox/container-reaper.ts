@@ -5,28 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { CONTAINER_LABELS } from './container-labels.js';
 import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engine.js';
-import { LEASE_STORE, type InstanceLease, type LeaseStore } from './engine/lease-store.js';
-import { INSTANCE_LABEL, MANAGED_LABEL } from './sandbox-policy.js';
-import { SandboxService } from './sandbox.service.js';
-
-/**
- * Label giving the longest a container may legitimately live, in ms from its creation
- * (engine clock). Past it nobody needs it, whoever created it: it is a leak.
- */
-export const MAX_LIFETIME_LABEL = 'safe-code-executor.max-lifetime-ms';
-
-/**
- * Slack on top of a run's time limit before its container counts as leaked: covers a slow
- * create, the kill grace the sandbox allows a stuck engine (10 s), output drain and removal.
- */
-const RUN_OVERRUN_MS = 60_000;
-
-/** Labels a caller puts on a run's container so that a leaked one is reaped after its time. */
-export function runLifetimeLabels(timeoutMs: number): Record<string, string> {
-  return { [MAX_LIFETIME_LABEL]: String(timeoutMs + RUN_OVERRUN_MS) };
-}
+import { InstanceIdentity } from './instance-identity.js';
+import { LEASE_STORE, type InstanceLease, type LeaseStore } from './lease-store.js';
+import { SANDBOX_CONFIG, type SandboxConfig } from './sandbox.config.js';
 
 export type ReapReason = 'expired' | 'dead_instance';
 
@@ -34,8 +17,8 @@ export type ReapReason = 'expired' | 'dead_instance';
  * Removes containers nobody will ever remove otherwise, without touching those a live
  * instance still uses. Every instance holds a lease on the engine (LeaseStore) and renews it
  * three times per INSTANCE_LEASE_MS. A container is reaped when
- *  - it carries MAX_LIFETIME_LABEL and is older than that (a run that leaked, for example
- *    because the engine went away while it ran), or
+ *  - it is older than its CONTAINER_LABELS.maxLifetimeMs, which every container carries (a
+ *    run that leaked, for example because the engine went away while it ran), or
  *  - its instance is known dead: it held a lease and the lease has lapsed (the process was
  *    killed, or its host died). An instance with no lease record at all (one just starting,
  *    or an older version that keeps no lease) is never judged dead.
@@ -53,14 +36,14 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(LEASE_STORE) private readonly leases: LeaseStore,
-    private readonly sandbox: SandboxService,
-    config: AppConfig,
+    private readonly identity: InstanceIdentity,
+    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
   ) {
     this.leaseMs = config.INSTANCE_LEASE_MS;
   }
 
   private get instanceId(): string {
-    return this.sandbox.instanceId;
+    return this.identity.id;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -112,7 +95,7 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     const [now, leases, containers] = await Promise.all([
       this.leases.now(),
       this.leases.list(),
-      this.engine.list({ [MANAGED_LABEL]: 'true' }),
+      this.engine.list({ [CONTAINER_LABELS.managed]: 'true' }),
     ]);
     // An instance is dead when it has lease records and none of them is still valid.
     const live = new Set([this.instanceId]);
@@ -124,9 +107,9 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     const dead = new Set([...leased].filter((id) => !live.has(id)));
     const doomed: { id: string; instanceId: string; reason: ReapReason }[] = [];
     for (const container of containers) {
-      const instanceId = container.labels[INSTANCE_LABEL] ?? '';
+      const instanceId = container.labels[CONTAINER_LABELS.instance] ?? '';
       const age = container.createdAt === undefined ? 0 : now - container.createdAt;
-      const maxLifetime = Number(container.labels[MAX_LIFETIME_LABEL]);
+      const maxLifetime = Number(container.labels[CONTAINER_LABELS.maxLifetimeMs]);
       if (Number.isFinite(maxLifetime) && age > maxLifetime) {
         doomed.push({ id: container.id, instanceId, reason: 'expired' });
       } else if (dead.has(instanceId)) {

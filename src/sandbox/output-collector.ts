@@ -1,4 +1,4 @@
-import { ProgramEndScanner, programEndPrefix, type ProgramEnd } from './program-end.js';
+import { ProgramEndScanner, programEndPrefix, type ProgramEnd } from './launcher/program-end.js';
 
 export type StreamName = 'stdout' | 'stderr';
 

@@ -1,21 +1,33 @@
-/* eslint-disable no-control-regex -- the launcher's end report is delimited by U+001E */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { loadAppConfig } from '../config/app-config.js';
+import { CONTAINER_LABELS } from './container-labels.js';
+import { toCreateOptions } from './engine/dockerode-engine.js';
+import { LAUNCHER_COMMAND } from './launcher/launcher.js';
+import { SANDBOX_CONFIG } from './sandbox.config.js';
 import {
   GVISOR_HOST_TASKS,
-  INSTANCE_LABEL,
-  LAUNCHER_SOURCE,
-  MANAGED_LABEL,
-  containerCreateOptions,
-  frameProgram,
+  containerSpec,
   hostPidsLimit,
+  maxLifetimeMs,
   sandboxPolicyFrom,
   type SandboxPolicy,
 } from './sandbox-policy.js';
 
+const { instance: INSTANCE_LABEL, managed: MANAGED_LABEL } = CONTAINER_LABELS;
+const policyOf = (env: Record<string, string>) =>
+  sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
+
+/** What the engine is asked for: the policy's spec, in Docker's terms (as DockerodeEngine sends it). */
+function containerCreateOptions(
+  policy: SandboxPolicy,
+  labels: Record<string, string>,
+  pooled = false,
+) {
+  return toCreateOptions(containerSpec(policy, { labels, pooled }));
+}
+
 describe('SandboxPolicy', () => {
-  const policy = sandboxPolicyFrom(loadAppConfig({}));
+  const policy = policyOf({});
 
   it('has the defaults of the original design', () => {
     expect(policy).toMatchObject({
@@ -46,7 +58,26 @@ describe('SandboxPolicy', () => {
     expect(host.Mounts).toEqual([]);
     expect(host.Tmpfs?.['/tmp']).toContain(`size=${policy.tmpfsBytes}`);
     expect(options.User).toBe('65534:65534');
-    expect(options.Labels).toEqual({ [INSTANCE_LABEL]: 'abc', [MANAGED_LABEL]: 'true' });
+    expect(options.Labels).toEqual({
+      [INSTANCE_LABEL]: 'abc',
+      [MANAGED_LABEL]: 'true',
+      [CONTAINER_LABELS.maxLifetimeMs]: String(maxLifetimeMs(policy, false)),
+    });
+    expect(options.Cmd).toEqual([...LAUNCHER_COMMAND]);
+    expect(options.HostConfig?.LogConfig?.Type).toBe('none');
+  });
+
+  it('marks pooled containers, and gives every container a lifetime after which it is reaped', () => {
+    const run = containerCreateOptions(policy, {});
+    const pooled = containerCreateOptions(policy, {}, true);
+    expect(pooled.Labels?.[CONTAINER_LABELS.pool]).toBe('warm');
+    expect(run.Labels?.[CONTAINER_LABELS.pool]).toBeUndefined();
+    const lifetime = (options: typeof run) =>
+      Number(options.Labels?.[CONTAINER_LABELS.maxLifetimeMs]);
+    expect(lifetime(run)).toBeGreaterThan(policy.timeoutMs);
+    expect(lifetime(run)).toBeLessThanOrEqual(policy.timeoutMs + 60_000);
+    // A pooled container may first wait for its program, up to maxIdleMs.
+    expect(lifetime(pooled)).toBe(lifetime(run) + policy.maxIdleMs);
   });
 
   it('passes none of the service environment into the sandbox', () => {
@@ -65,77 +96,16 @@ describe('SandboxPolicy', () => {
   });
 
   it('follows the configuration', () => {
-    const custom = sandboxPolicyFrom(
-      loadAppConfig({ SANDBOX_MEMORY_MB: '256', SANDBOX_CPUS: '1.5', SANDBOX_TIMEOUT_MS: '2000' }),
-    );
+    const custom = policyOf({
+      SANDBOX_MEMORY_MB: '256',
+      SANDBOX_CPUS: '1.5',
+      SANDBOX_TIMEOUT_MS: '2000',
+    });
     expect(custom).toMatchObject({
       memoryBytes: 256 * 1024 * 1024,
       nanoCpus: 1_500_000_000,
       timeoutMs: 2000,
     });
-  });
-});
-
-describe('the launcher', () => {
-  it('frames the program length in UTF-8 bytes and the end token, then the code, then stdin', () => {
-    expect(frameProgram('print("é")', 'x\n', 'ab12').toString()).toBe('11 ab12\nprint("é")x\n');
-  });
-
-  // The launcher is Python; run it with the host's python3 to check it end to end.
-  function launch(program: string, stdin = '') {
-    const script = LAUNCHER_SOURCE.replaceAll(
-      '"/tmp/main.py"',
-      `"/tmp/launcher-spec-${process.pid}.py"`,
-    );
-    const run = spawnSync('python3', ['-I', '-S', '-c', script], {
-      input: frameProgram(program, stdin, 'f00d'),
-    });
-    return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
-  }
-  /** The end report (program-end.ts); the OOM count depends on the host, so any number. */
-  const report = (status: number) => new RegExp(`\x1eSCE-END f00d ${status} -?\\d+\x1e$`);
-
-  it('hands the program exactly its own stdin, between its start marker and its end report', () => {
-    const run = launch('import sys\nprint(repr(sys.stdin.read()))', 'line 1\nline 2 😀');
-    expect(run.stdout.startsWith("\u0006'line 1\\nline 2 😀'\n\x1eSCE-END f00d 0 ")).toBe(true);
-    expect(run.stdout).toMatch(report(0));
-    expect(run.stderr).toMatch(report(0));
-    expect(run.status).toBe(0);
-  });
-
-  it('reports the exit status after the program’s own atexit handlers and threads', () => {
-    const run = launch(
-      [
-        'import atexit, sys, threading, time',
-        'atexit.register(lambda: print("atexit ran"))',
-        'threading.Thread(target=lambda: (time.sleep(0.2), print("thread done"))).start()',
-        'sys.exit(3)',
-      ].join('\n'),
-    );
-    expect(run.stdout).toMatch(/thread done\natexit ran\n\x1eSCE-END f00d 3 /);
-    expect(run.stderr).toMatch(report(3));
-    expect(run.status).toBe(3);
-  });
-
-  it('reports 1 after the traceback of an uncaught exception', () => {
-    const run = launch('raise ValueError("boom")');
-    expect(run.stderr).toMatch(/ValueError: boom\n\x1eSCE-END f00d 1 -?\d+\x1e$/);
-    expect(run.status).toBe(1);
-  });
-
-  it('reports nothing when the program leaves without the interpreter’s exit (os._exit)', () => {
-    const run = launch('import os\nprint("bye", flush=True)\nos._exit(4)');
-    expect(run.stdout).toBe('\u0006bye\n');
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(4);
-  });
-
-  it('reports nothing from a forked child, only from the program itself', () => {
-    const run = launch(
-      'import os\nif os.fork() == 0:\n    raise SystemExit(7)\nos.wait()\nprint("parent")',
-    );
-    expect(run.stdout.match(/SCE-END/g)).toHaveLength(1);
-    expect(run.stdout).toMatch(/parent\n\x1eSCE-END f00d 0 /);
   });
 });
 
@@ -151,9 +121,10 @@ const policy = (runtime: string): SandboxPolicy => ({
   tmpfsBytes: 16 * MIB,
   openFilesLimit: 256,
   fileSizeLimitBytes: 16 * MIB,
+  maxIdleMs: 3_600_000,
 });
 
-describe('containerCreateOptions', () => {
+describe('the container spec, per runtime', () => {
   it('gives runc the program’s PID limit as the pids cgroup, and no RLIMIT_NPROC', () => {
     const host = containerCreateOptions(policy('runc'), {}).HostConfig;
     expect(host?.PidsLimit).toBe(64);

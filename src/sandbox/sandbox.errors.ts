@@ -1,36 +1,34 @@
-/** Errors of the sandbox domain. The HTTP layer maps them in one filter (common/domain-error.filter.ts). */
-export abstract class SandboxError extends Error {
-  abstract readonly kind:
-    'engine_unavailable' | 'image_missing' | 'runtime_missing' | 'container_lost';
-  override name = this.constructor.name;
-}
+import { DomainError } from '../common/domain-error.js';
 
-/** The Docker engine did not answer (stopped, socket missing, permission denied). */
-export class EngineUnavailableError extends SandboxError {
-  readonly kind = 'engine_unavailable';
+/** The Docker engine did not answer (stopped, socket missing, permission denied, too slow). */
+export class EngineUnavailableError extends DomainError {
   constructor(readonly reason: string) {
     super(
+      'engine_unavailable',
       `The Docker engine is unavailable (${reason}). Start Docker or point DOCKER_HOST at a running engine.`,
+      5,
     );
   }
 }
 
 /** The sandbox image is not present on the engine. */
-export class SandboxImageMissingError extends SandboxError {
-  readonly kind = 'image_missing';
+export class SandboxImageMissingError extends DomainError {
   constructor(readonly image: string) {
     super(
+      'image_missing',
       `The sandbox image "${image}" is missing on the Docker engine. Build it with: npm run sandbox:build`,
+      30,
     );
   }
 }
 
 /** The configured runtime (for example runsc) is not registered with the engine. */
-export class SandboxRuntimeMissingError extends SandboxError {
-  readonly kind = 'runtime_missing';
+export class SandboxRuntimeMissingError extends DomainError {
   constructor(readonly runtime: string) {
     super(
+      'runtime_missing',
       `The container runtime "${runtime}" is not registered with the Docker engine. Register it in /etc/docker/daemon.json or unset SANDBOX_RUNTIME.`,
+      30,
     );
   }
 }
@@ -40,11 +38,12 @@ export class SandboxRuntimeMissingError extends SandboxError {
  * operator, `docker rm -f`, a prune). The program's outcome is unknown, so nothing is reported
  * as its result.
  */
-export class SandboxContainerLostError extends SandboxError {
-  readonly kind = 'container_lost';
+export class SandboxContainerLostError extends DomainError {
   constructor(readonly containerId: string) {
     super(
+      'container_lost',
       `The sandbox container ${containerId.slice(0, 12)} was removed by something outside the service while the program ran; run it again.`,
+      1,
     );
   }
 }

@@ -1,20 +1,40 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '../config/config.module.js';
+import { ContainerReaper } from './container-reaper.js';
 import { CONTAINER_ENGINE } from './engine/container-engine.js';
+import { dockerClientProvider } from './engine/docker-client.js';
 import { DockerodeEngine } from './engine/dockerode-engine.js';
 import { DockerodeLeaseStore } from './engine/dockerode-lease-store.js';
-import { LEASE_STORE } from './engine/lease-store.js';
-import { ContainerReaper } from './container-reaper.js';
+import { InstanceIdentity } from './instance-identity.js';
+import { LEASE_STORE } from './lease-store.js';
+import { ContainerDisposer } from './pool/container-disposer.js';
+import { WarmPool } from './pool/warm-pool.js';
+import { SandboxReadiness } from './sandbox-readiness.js';
+import { SANDBOX_CONFIG, type SandboxConfig } from './sandbox.config.js';
+import { SANDBOX_POLICY, sandboxPolicyFrom } from './sandbox-policy.js';
 import { SandboxService } from './sandbox.service.js';
 
+/**
+ * Runs programs in containers. Its public face (index.ts) is SandboxService.run, the
+ * readiness checks and the instance identity; the engine, the pool and the policy stay inside.
+ */
 @Module({
-  imports: [ConfigModule],
   providers: [
+    SANDBOX_CONFIG.provider,
+    {
+      provide: SANDBOX_POLICY,
+      inject: [SANDBOX_CONFIG.token],
+      useFactory: (config: SandboxConfig) => sandboxPolicyFrom(config),
+    },
+    dockerClientProvider,
     { provide: CONTAINER_ENGINE, useClass: DockerodeEngine },
     { provide: LEASE_STORE, useClass: DockerodeLeaseStore },
+    InstanceIdentity,
+    ContainerDisposer,
+    WarmPool,
     SandboxService,
+    SandboxReadiness,
     ContainerReaper,
   ],
-  exports: [SandboxService, CONTAINER_ENGINE],
+  exports: [SandboxService, SandboxReadiness, InstanceIdentity],
 })
 export class SandboxModule {}

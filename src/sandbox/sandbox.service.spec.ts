@@ -1,140 +1,156 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ContainerCreateOptions } from 'dockerode';
-import { Duplex } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AppConfig } from '../config/app-config.js';
-import { POOL_LABEL } from './container-pool.js';
-import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
-import { PROGRAM_START_MARKER } from './sandbox-policy.js';
-import { SandboxService } from './sandbox.service.js';
+import { frame } from '../../test/support/docker-frames.js';
+import { FakeEngine } from '../../test/support/fake-engine.js';
+import { sandboxFixture, type SandboxFixture } from '../../test/support/sandbox-fixture.js';
+import { until } from '../../test/support/until.js';
+import { CONTAINER_LABELS } from './container-labels.js';
+import { EngineUnavailableError, SandboxContainerLostError } from './sandbox.errors.js';
 
-/** One frame of Docker's multiplexed stream. */
-function frame(stream: 1 | 2, payload: Buffer | string): Buffer {
-  const body = Buffer.from(payload);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(body.length, 4);
-  return Buffer.concat([header, body]);
+const fixtures: SandboxFixture[] = [];
+function sandboxOf(engine: FakeEngine, env: Record<string, string> = {}): SandboxFixture {
+  const fixture = sandboxFixture(engine, env);
+  fixtures.push(fixture);
+  fixture.service.onApplicationBootstrap();
+  return fixture;
 }
 
-type Behaviour = 'runs' | 'dead';
+afterEach(async () => {
+  await Promise.all(fixtures.splice(0).map((f) => f.service.onApplicationShutdown()));
+});
 
-/**
- * A scripted engine: a container either runs its program (the launcher's start marker, then
- * "4") or is already dead when its program arrives (no output, SIGKILL's exit code).
- */
-class ScriptedEngine implements ContainerEngine {
-  readonly created: { id: string; labels: Record<string, string> }[] = [];
-  readonly removed: string[] = [];
-  /** Behaviour of the containers to create next, in order; then 'runs'. */
-  readonly script: Behaviour[] = [];
-  private readonly behaviour = new Map<string, Behaviour>();
-  private readonly exitCodes = new Map<string, number>();
-  private readonly exits = new Map<string, () => void>();
-  private readonly exited = new Map<string, Promise<void>>();
-
-  ping = () => Promise.resolve();
-  imageExists = () => Promise.resolve(true);
-  runtimes = () => Promise.resolve(['runc']);
-
-  create(options: ContainerCreateOptions): Promise<string> {
-    const id = `c${this.created.length + 1}`;
-    this.created.push({ id, labels: options.Labels ?? {} });
-    this.behaviour.set(id, this.script.shift() ?? 'runs');
-    this.exited.set(id, new Promise((resolve) => this.exits.set(id, resolve)));
-    return Promise.resolve(id);
-  }
-
-  attach(id: string): Promise<Duplex> {
-    const stream: Duplex = new Duplex({
-      read: () => undefined,
-      write: (_chunk, _encoding, done) => done(),
-      final: (done) => {
-        if (this.behaviour.get(id) === 'runs') {
-          stream.push(frame(1, Buffer.from([PROGRAM_START_MARKER])));
-          stream.push(frame(1, '4\n'));
-          this.exitCodes.set(id, 0);
-        } else {
-          this.exitCodes.set(id, 137);
-        }
-        stream.push(null);
-        this.exits.get(id)!();
-        done();
-      },
-    });
-    return Promise.resolve(stream);
-  }
-
-  start = () => Promise.resolve();
-  waitForExit = (id: string) => this.exited.get(id)!;
-
-  inspectExit(id: string): Promise<ContainerExit> {
-    return Promise.resolve({ exitCode: this.exitCodes.get(id) ?? null, oomKilled: false });
-  }
-
-  kill = () => Promise.resolve();
-
-  remove(id: string): Promise<void> {
-    this.removed.push(id);
-    this.exits.get(id)?.();
-    return Promise.resolve();
-  }
-
-  list = () => Promise.resolve([]);
-}
-
-function config(poolSize: number): AppConfig {
-  const c = new AppConfig();
-  c.SANDBOX_POOL_SIZE = poolSize;
-  return c;
-}
-
-describe('SandboxService with its container pool', () => {
-  const services: SandboxService[] = [];
-  function serviceOf(engine: ScriptedEngine, poolSize: number): SandboxService {
-    const service = new SandboxService(engine, config(poolSize));
-    services.push(service);
-    service.onApplicationBootstrap();
-    return service;
-  }
-
-  afterEach(async () => {
-    await Promise.all(services.splice(0).map((s) => s.onApplicationShutdown()));
-  });
-
+describe('SandboxService with its warm pool', () => {
   it('runs the program in an idle pooled container and takes the start marker off the output', async () => {
-    const engine = new ScriptedEngine();
-    const service = serviceOf(engine, 1);
-    while (service.poolStats().idle < 1) await sleep(1);
+    const engine = new FakeEngine({ output: [frame(1, '4\n')] });
+    const { service } = sandboxOf(engine, { SANDBOX_POOL_SIZE: '1' });
+    await until(() => service.poolStats().idle === 1, 'the pool is full');
 
     const result = await service.run({ code: 'print(2 + 2)' });
     expect(result).toMatchObject({ output: '4', stdout: '4\n', exitCode: 0, status: 'success' });
-    expect(engine.created[0].labels[POOL_LABEL]).toBe('warm');
+    expect(engine.containers.get('c1')?.labels[CONTAINER_LABELS.pool]).toBe('warm');
     expect(service.poolStats()).toMatchObject({ hits: 1, misses: 0 });
   });
 
   it('runs the program again in a new container when the pooled one was dead before it started', async () => {
-    const engine = new ScriptedEngine();
-    engine.script.push('dead');
-    const service = serviceOf(engine, 1);
-    while (service.poolStats().idle < 1) await sleep(1);
+    const engine = new FakeEngine({ output: [frame(1, '4\n')] });
+    engine.scripts.push({ behaviour: 'dead' });
+    const { service } = sandboxOf(engine, { SANDBOX_POOL_SIZE: '1' });
+    await until(() => service.poolStats().idle === 1, 'the pool is full');
 
-    const result = await service.run({ code: 'print(2 + 2)' }, { labels: { request: 'r1' } });
+    const labelsOfRetry: Record<string, string>[] = [];
+    const create = engine.create.bind(engine);
+    engine.create = (spec) => {
+      if (spec.labels[CONTAINER_LABELS.request] === 'r1') labelsOfRetry.push(spec.labels);
+      return create(spec);
+    };
+    const result = await service.run({ code: 'print(2 + 2)' }, { requestId: 'r1' });
     expect(result).toMatchObject({ output: '4', exitCode: 0, status: 'success' });
-    const retry = engine.created.find((c) => c.labels.request === 'r1');
-    expect(retry).toBeDefined();
-    expect(retry!.labels[POOL_LABEL]).toBeUndefined();
+    expect(labelsOfRetry).toHaveLength(1);
+    expect(labelsOfRetry[0][CONTAINER_LABELS.pool]).toBeUndefined();
     await service.onApplicationShutdown();
-    expect(engine.removed).toEqual(expect.arrayContaining(['c1', retry!.id]));
+    expect(engine.removed).toContain('c1');
+    expect(engine.containers.size).toBe(0);
   });
 
   it('does not run a program twice when a container made for it fails before the start', async () => {
-    const engine = new ScriptedEngine();
-    engine.script.push('dead');
-    const service = serviceOf(engine, 0);
+    const engine = new FakeEngine();
+    engine.scripts.push({ behaviour: 'dead' });
+    const { service } = sandboxOf(engine, { SANDBOX_POOL_SIZE: '0' });
 
     const result = await service.run({ code: 'print(2 + 2)' });
     expect(result).toMatchObject({ output: '', exitCode: 137, status: 'runtime_error' });
-    expect(engine.created).toHaveLength(1);
+    expect(engine.calls.filter((call) => call.startsWith('create'))).toHaveLength(1);
+  });
+});
+
+// No pool: these tests follow one container made for the run.
+describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
+  const noPool = (env: Record<string, string> = {}) => ({ SANDBOX_POOL_SIZE: '0', ...env });
+
+  it('sends the framed program, collects output and removes the container', async () => {
+    const engine = new FakeEngine({ output: [frame(1, '4\n')] });
+    const { service, identity } = sandboxOf(engine, noPool());
+    const result = await service.run({ code: 'print(2 + 2)', stdin: 'in' }, { requestId: 'r7' });
+    const { spec, received } = engine.containers.get('c1')!;
+    await service.onApplicationShutdown(); // removal happens after the answer; shutdown awaits it
+    expect(received).toMatch(/^12 [0-9a-f]{32}\nprint\(2 \+ 2\)in$/);
+    expect(result).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
+    expect(engine.removed).toEqual(['c1']);
+    expect(spec.labels).toMatchObject({
+      [CONTAINER_LABELS.instance]: identity.id,
+      [CONTAINER_LABELS.managed]: 'true',
+      [CONTAINER_LABELS.request]: 'r7',
+    });
+    expect(Number(spec.labels[CONTAINER_LABELS.maxLifetimeMs])).toBeGreaterThan(5000);
+  });
+
+  it('kills the container at the time limit and reports a timeout', async () => {
+    const engine = new FakeEngine({ behaviour: 'hangs' });
+    const { service } = sandboxOf(engine, noPool({ SANDBOX_TIMEOUT_MS: '200' }));
+    const result = await service.run({ code: 'x' });
+    await service.onApplicationShutdown();
+    expect(engine.killed).toEqual(['c1']);
+    expect(result).toMatchObject({ status: 'timeout', exitCode: null });
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('kills the container as soon as output passes the limit', async () => {
+    const engine = new FakeEngine({
+      output: [frame(1, 'x'.repeat(1024)), frame(1, 'y')],
+      behaviour: 'hangs',
+    });
+    const { service } = sandboxOf(engine, noPool({ SANDBOX_OUTPUT_LIMIT_BYTES: '1024' }));
+    const result = await service.run({ code: 'x' });
+    expect(engine.killed).toEqual(['c1']);
+    expect(result.truncated).toBe(true);
+    expect(result.stdout).toBe('x'.repeat(1024));
+  });
+
+  it('kills the container when the caller aborts', async () => {
+    const engine = new FakeEngine({ behaviour: 'hangs' });
+    const controller = new AbortController();
+    const { service } = sandboxOf(engine, noPool());
+    const running = service.run({ code: 'x' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await running;
+    await service.onApplicationShutdown();
+    expect(engine.killed).toEqual(['c1']);
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('removes the container when the engine fails mid-run, and reports the domain error', async () => {
+    const engine = new FakeEngine({ failStart: new EngineUnavailableError('ECONNREFUSED') });
+    const { service } = sandboxOf(engine, noPool());
+    await expect(service.run({ code: 'x' })).rejects.toBeInstanceOf(EngineUnavailableError);
+    await service.onApplicationShutdown();
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('reports a container removed from outside mid-run as lost, not as a result', async () => {
+    const engine = new FakeEngine({ output: [frame(1, 'partial')], lost: true });
+    const { service } = sandboxOf(engine, noPool());
+    await expect(service.run({ code: 'x' })).rejects.toBeInstanceOf(SandboxContainerLostError);
+    await service.onApplicationShutdown();
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('answers from the launcher’s end report without waiting for the exit, then kills', async () => {
+    const engine = new FakeEngine({
+      output: [frame(1, 'bye\n')],
+      report: { exitCode: 2, oomKills: 0 },
+    });
+    const { service } = sandboxOf(engine, noPool());
+    const result = await service.run({ code: 'x' });
+    expect(result).toMatchObject({ output: 'bye', exitCode: 2, status: 'runtime_error' });
+    await service.onApplicationShutdown();
+    expect(engine.killed).toEqual(['c1']);
+    expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('leaves the verdict to the engine when the report counts an OOM kill', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 0, oomKills: 1 }, oomKilled: true });
+    const { service } = sandboxOf(engine, noPool());
+    const running = service.run({ code: 'x' });
+    setTimeout(() => void engine.kill('c1'), 50); // the container's exit, as the engine sees it
+    expect(await running).toMatchObject({ status: 'memory_exceeded', exitCode: null });
   });
 });

@@ -9,8 +9,7 @@ import {
   type RunningService,
 } from '../support/service.js';
 import { runProgram } from '../support/run.js';
-import { POOL_LABEL } from '../../src/sandbox/container-pool.js';
-import { INSTANCE_LABEL } from '../../src/sandbox/sandbox-policy.js';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 
 /** Prints the id of the container it runs in and whether an earlier program left a file in /tmp. */
 const WHERE_AM_I = [
@@ -36,7 +35,7 @@ async function whereAmI(url: string): Promise<{ container: string; sawEarlierFil
 async function idleContainers(t: RunningService): Promise<Docker.ContainerInfo[]> {
   const used = new Set(containersThatRan(t.logs()));
   return (await t.containers()).filter(
-    (c) => c.Labels[POOL_LABEL] && c.State === 'running' && !used.has(c.Id),
+    (c) => c.Labels[CONTAINER_LABELS.pool] && c.State === 'running' && !used.has(c.Id),
   );
 }
 
@@ -70,7 +69,7 @@ describe('container pool on a real engine', () => {
   it('keeps started containers waiting under the full policy, limits applied from the start', async () => {
     const idle = await untilIdle(t, POOL_SIZE);
     for (const summary of idle) {
-      expect(summary.Labels[INSTANCE_LABEL]).toBe(t.instanceId);
+      expect(summary.Labels[CONTAINER_LABELS.instance]).toBe(t.instanceId);
       const info = await docker.getContainer(summary.Id).inspect();
       expect(info.State.Running).toBe(true);
       expect(info.HostConfig).toMatchObject({

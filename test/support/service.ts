@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export const docker = new Docker();
 
 const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'src', 'main.js');
+/** The same app with faults injected (fault-harness.mjs), started when env has HARNESS_FAULTS. */
+const FAULT_HARNESS = join(import.meta.dirname, 'fault-harness.mjs');
 const READY_LINE = /listening on (http:\/\/\S+) .*instance (\S+)/;
 
 export interface RunningService {
@@ -35,9 +37,11 @@ export interface RunningService {
  * Starts the built service (dist/src/main.js, as `npm start` runs it) on a free port with
  * the environment plus `env`, and waits until it listens. Rate limiting is raised unless a
  * test sets it, so suites that send many requests test the sandbox, not the limiter.
+ * With HARNESS_FAULTS in `env` it starts the fault harness instead (fault-harness.mjs).
  */
 export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
-  const child = spawn(process.execPath, [MAIN], {
+  const entry = env.HARNESS_FAULTS ? FAULT_HARNESS : MAIN;
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT: '100000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -274,7 +274,7 @@ describe('the web page when the server says no', () => {
   });
 
   it('explains a server outage in words', async () => {
-    const { page } = await pageOf({ TEST_BREAK_RATE_LIMIT_STORAGE: '1' });
+    const { page } = await pageOf({ HARNESS_FAULTS: 'rate-limit-storage' });
     await page.click('#run');
     expect(await finishedBadge(page)).toBe('Error 503');
     expect(await page.locator('#message').innerText()).toBe(

@@ -1,4 +1,4 @@
-import { RUN_STATUSES, type RunResult, type RunStatus } from '../../sandbox/run-result.js';
+import { RUN_STATUSES, type RunResult, type RunStatus } from '../../sandbox/index.js';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class RunResponseDto implements RunResult {

@@ -1,131 +1,181 @@
-import { Injectable } from '@nestjs/common';
-import Docker, { type ContainerCreateOptions } from 'dockerode';
-import { AppConfig } from '../../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type Docker from 'dockerode';
+import type { ContainerCreateOptions, HostConfig } from 'dockerode';
 import type { Duplex } from 'node:stream';
+import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
 import {
-  EngineUnavailableError,
-  SandboxImageMissingError,
   SandboxContainerLostError,
+  SandboxImageMissingError,
   SandboxRuntimeMissingError,
 } from '../sandbox.errors.js';
-import type { ContainerEngine, ContainerExit, ContainerSummary } from './container-engine.js';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerSpec,
+  ContainerSummary,
+} from './container-engine.js';
+import { DOCKER_CLIENT, optionsCall } from './docker-client.js';
+import { describeEngineError, ignoreGone, translateEngineError } from './engine-errors.js';
 
-interface EngineHttpError {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-  json?: { message?: string } | null;
+/** Fields of Docker's API that @types/dockerode does not list yet. */
+type HostConfigWithCgroupns = HostConfig & { CgroupnsMode: 'private' | 'host' };
+
+/** Docker's create-container body for a spec. Every field of the spec is carried over. */
+export function toCreateOptions(spec: ContainerSpec): ContainerCreateOptions {
+  const hostConfig: HostConfigWithCgroupns = {
+    Runtime: spec.runtime,
+    NetworkMode: spec.network,
+    Memory: spec.memoryBytes,
+    MemorySwap: spec.memoryBytes, // equal to Memory: no swap at all
+    NanoCpus: spec.nanoCpus,
+    PidsLimit: spec.pidsLimit,
+    ReadonlyRootfs: spec.readOnlyRootfs,
+    Tmpfs: spec.tmpfs,
+    ShmSize: spec.shmBytes,
+    CapDrop: spec.dropAllCapabilities ? ['ALL'] : [],
+    SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
+    Init: spec.init,
+    IpcMode: spec.privateNamespaces ? 'private' : 'shareable',
+    CgroupnsMode: spec.privateNamespaces ? 'private' : 'host',
+    Ulimits: spec.processLimits.map(({ name, soft, hard }) => ({
+      Name: name,
+      Soft: soft,
+      Hard: hard,
+    })),
+    LogConfig: { Type: spec.keepLogs ? 'json-file' : 'none', Config: {} },
+    OomScoreAdj: spec.oomScoreAdj,
+    AutoRemove: false, // removed by the service after its exit state is read
+    Binds: [],
+    Mounts: [],
+    Devices: [],
+    Privileged: false,
+  };
+  const openStdin = spec.stdin === 'open-once';
+  return {
+    Image: spec.image,
+    Cmd: spec.command,
+    Env: spec.env,
+    User: spec.user,
+    WorkingDir: spec.workingDir,
+    Hostname: spec.hostname,
+    Labels: spec.labels,
+    AttachStdin: openStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: openStdin,
+    StdinOnce: openStdin,
+    Tty: false,
+    NetworkDisabled: spec.network === 'none',
+    HostConfig: hostConfig,
+  };
 }
 
-function describe(error: unknown): EngineHttpError {
-  return typeof error === 'object' && error !== null ? error : {};
-}
-
-/** An error that came from the transport (no HTTP status): the engine is not reachable. */
-function unavailable(error: unknown): EngineUnavailableError | undefined {
-  const { statusCode, code, message } = describe(error);
-  if (statusCode !== undefined) return undefined;
-  return new EngineUnavailableError(code ?? message ?? 'no answer');
-}
-
-/** Rethrows transport errors as EngineUnavailableError and anything else as it is. */
-function translate(error: unknown): never {
-  throw unavailable(error) ?? error;
-}
-
-/** Resolves quietly for "already gone" (404) and "already stopped" (409, 304) answers. */
-function ignoreGone(error: unknown): void {
-  const { statusCode } = describe(error);
-  if (statusCode === 404 || statusCode === 409 || statusCode === 304) return;
-  translate(error);
-}
-
-/** ContainerEngine over dockerode. Reads DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) as the docker CLI does. */
+/** ContainerEngine over dockerode. */
 @Injectable()
 export class DockerodeEngine implements ContainerEngine {
-  /** For short calls: a hung engine must not hang a request, so they give up after ENGINE_TIMEOUT_MS. */
-  private readonly docker: Docker;
-  /** For attach and wait, which rightly stay silent for as long as a program runs. */
-  private readonly streams = new Docker();
+  private readonly shortCallMs: number;
 
-  constructor(config: AppConfig) {
-    this.docker = new Docker({ timeout: config.ENGINE_TIMEOUT_MS });
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
+  ) {
+    this.shortCallMs = config.ENGINE_TIMEOUT_MS;
+  }
+
+  /**
+   * Options for a short call: a hung engine must not hang a request, so it gives up after
+   * ENGINE_TIMEOUT_MS (the abort surfaces as EngineUnavailableError).
+   */
+  private get deadline(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.shortCallMs) };
   }
 
   async ping(): Promise<void> {
-    await this.docker.ping().catch(translate);
+    await optionsCall(this.docker, 'ping')(this.deadline).catch(translateEngineError);
   }
 
   async imageExists(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.docker.getImage(image).inspect(this.deadline as Docker.ImageInspectOptions);
       return true;
     } catch (error) {
-      if (describe(error).statusCode === 404) return false;
-      return translate(error);
+      if (describeEngineError(error).statusCode === 404) return false;
+      return translateEngineError(error);
     }
   }
 
   async runtimes(): Promise<string[]> {
-    const info = (await this.docker.info().catch(translate)) as {
+    const info = (await optionsCall(
+      this.docker,
+      'info',
+    )(this.deadline).catch(translateEngineError)) as {
       Runtimes?: Record<string, unknown>;
     };
     return Object.keys(info.Runtimes ?? {});
   }
 
-  async create(options: ContainerCreateOptions): Promise<string> {
+  async create(spec: ContainerSpec): Promise<string> {
     try {
-      const container = await this.docker.createContainer(options);
+      const container = await this.docker.createContainer({
+        ...toCreateOptions(spec),
+        ...this.deadline,
+      });
       return container.id;
     } catch (error) {
-      const { statusCode, json, message } = describe(error);
+      const { statusCode, json, message } = describeEngineError(error);
       const text = json?.message ?? message ?? '';
-      if (statusCode === 404 && /image/i.test(text))
-        throw new SandboxImageMissingError(options.Image ?? '');
-      if (/unknown runtime/i.test(text))
-        throw new SandboxRuntimeMissingError(options.HostConfig?.Runtime ?? '');
-      return translate(error);
+      if (statusCode === 404 && /image/i.test(text)) throw new SandboxImageMissingError(spec.image);
+      if (/unknown runtime/i.test(text)) throw new SandboxRuntimeMissingError(spec.runtime);
+      return translateEngineError(error);
     }
   }
 
   async attach(id: string): Promise<Duplex> {
-    const stream = await this.streams
+    const stream = await this.docker
       .getContainer(id)
       .attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })
-      .catch(translate);
+      .catch(translateEngineError);
     return stream as Duplex;
   }
 
   async start(id: string): Promise<void> {
-    await this.docker.getContainer(id).start().catch(translate);
+    await this.docker.getContainer(id).start(this.deadline).catch(translateEngineError);
   }
 
   async waitForExit(id: string): Promise<void> {
-    await this.streams.getContainer(id).wait({ condition: 'next-exit' }).catch(ignoreGone);
+    await this.docker.getContainer(id).wait({ condition: 'next-exit' }).catch(ignoreGone);
   }
 
   async inspectExit(id: string): Promise<ContainerExit> {
     const info = await this.docker
       .getContainer(id)
-      .inspect()
+      .inspect(this.deadline)
       .catch((error: unknown) => {
-        if (describe(error).statusCode === 404) throw new SandboxContainerLostError(id);
-        return translate(error);
+        if (describeEngineError(error).statusCode === 404) throw new SandboxContainerLostError(id);
+        return translateEngineError(error);
       });
     return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
   }
 
   async kill(id: string): Promise<void> {
-    await this.docker.getContainer(id).kill({ signal: 'SIGKILL' }).catch(ignoreGone);
+    await this.docker
+      .getContainer(id)
+      .kill({ signal: 'SIGKILL', ...this.deadline })
+      .catch(ignoreGone);
   }
 
   async remove(id: string): Promise<void> {
-    await this.docker.getContainer(id).remove({ force: true, v: true }).catch(ignoreGone);
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: true, ...this.deadline })
+      .catch(ignoreGone);
   }
 
   async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
-    const containers = await this.docker.listContainers({ all: true, filters }).catch(translate);
+    const containers = await this.docker
+      .listContainers({ all: true, filters, ...this.deadline })
+      .catch(translateEngineError);
     return containers.map((c) => ({
       id: c.Id,
       labels: c.Labels,

@@ -1,24 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import Docker from 'dockerode';
-import { AppConfig } from '../../config/app-config.js';
-import { EngineUnavailableError } from '../sandbox.errors.js';
-import type { InstanceLease, LeaseStore } from './lease-store.js';
-
-export const LEASE_LABEL = 'safe-code-executor.lease';
-const LEASE_INSTANCE_LABEL = 'safe-code-executor.lease-instance';
-const LEASE_DURATION_LABEL = 'safe-code-executor.lease-ms';
-
-interface EngineError {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-}
-
-function translate(error: unknown): never {
-  const { statusCode, code, message } = (error ?? {}) as EngineError;
-  if (statusCode === undefined) throw new EngineUnavailableError(code ?? message ?? 'no answer');
-  throw error as Error;
-}
+import { Inject, Injectable } from '@nestjs/common';
+import type Docker from 'dockerode';
+import { LEASE_LABELS } from '../container-labels.js';
+import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
+import type { InstanceLease, LeaseStore } from '../lease-store.js';
+import { DOCKER_CLIENT, optionsCall } from './docker-client.js';
+import { describeEngineError, translateEngineError as translate } from './engine-errors.js';
 
 /**
  * Leases as empty, labelled Docker volumes. Docker has no mutable shared record (labels are
@@ -27,10 +13,18 @@ function translate(error: unknown): never {
  */
 @Injectable()
 export class DockerodeLeaseStore implements LeaseStore {
-  private readonly docker: Docker;
+  private readonly shortCallMs: number;
 
-  constructor(config: AppConfig) {
-    this.docker = new Docker({ timeout: config.ENGINE_TIMEOUT_MS });
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
+  ) {
+    this.shortCallMs = config.ENGINE_TIMEOUT_MS;
+  }
+
+  /** Every call here is short: give up after ENGINE_TIMEOUT_MS. */
+  private get deadline(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.shortCallMs) };
   }
 
   async write(instanceId: string, durationMs: number): Promise<InstanceLease> {
@@ -40,13 +34,14 @@ export class DockerodeLeaseStore implements LeaseStore {
       .createVolume({
         Name: name,
         Labels: {
-          [LEASE_LABEL]: 'true',
-          [LEASE_INSTANCE_LABEL]: instanceId,
-          [LEASE_DURATION_LABEL]: String(durationMs),
+          [LEASE_LABELS.lease]: 'true',
+          [LEASE_LABELS.instance]: instanceId,
+          [LEASE_LABELS.durationMs]: String(durationMs),
         },
+        ...this.deadline,
       })
       .catch(translate);
-    const volume = (await this.docker.getVolume(name).inspect().catch(translate)) as {
+    const volume = (await this.docker.getVolume(name).inspect(this.deadline).catch(translate)) as {
       CreatedAt?: string;
     };
     return { name, instanceId, durationMs, writtenAt: Date.parse(volume.CreatedAt ?? '') };
@@ -54,14 +49,14 @@ export class DockerodeLeaseStore implements LeaseStore {
 
   async list(): Promise<InstanceLease[]> {
     const answer = (await this.docker
-      .listVolumes({ filters: { label: [`${LEASE_LABEL}=true`] } })
+      .listVolumes({ filters: { label: [`${LEASE_LABELS.lease}=true`] }, ...this.deadline })
       .catch(translate)) as {
       Volumes?: { Name: string; CreatedAt?: string; Labels?: Record<string, string> | null }[];
     };
     return (answer.Volumes ?? []).map((v) => ({
       name: v.Name,
-      instanceId: v.Labels?.[LEASE_INSTANCE_LABEL] ?? '',
-      durationMs: Number(v.Labels?.[LEASE_DURATION_LABEL] ?? 0),
+      instanceId: v.Labels?.[LEASE_LABELS.instance] ?? '',
+      durationMs: Number(v.Labels?.[LEASE_LABELS.durationMs] ?? 0),
       writtenAt: Date.parse(v.CreatedAt ?? ''),
     }));
   }
@@ -69,15 +64,17 @@ export class DockerodeLeaseStore implements LeaseStore {
   async remove(name: string): Promise<void> {
     await this.docker
       .getVolume(name)
-      .remove()
+      .remove(this.deadline)
       .catch((error: unknown) => {
-        if ((error as EngineError).statusCode === 404) return;
+        if (describeEngineError(error).statusCode === 404) return;
         translate(error);
       });
   }
 
   async now(): Promise<number> {
-    const info = (await this.docker.info().catch(translate)) as { SystemTime?: string };
+    const info = (await optionsCall(this.docker, 'info')(this.deadline).catch(translate)) as {
+      SystemTime?: string;
+    };
     const time = Date.parse(info.SystemTime ?? '');
     return Number.isNaN(time) ? Date.now() : time;
   }

@@ -1,132 +1,31 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ContainerCreateOptions } from 'dockerode';
-import { PassThrough, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContainerPool, POOL_LABEL, type ReadyContainer } from './container-pool.js';
-import type {
-  ContainerEngine,
-  ContainerExit,
-  ContainerSummary,
-} from './engine/container-engine.js';
-import { EngineUnavailableError } from './sandbox.errors.js';
+import { FakeEngine } from '../../../test/support/fake-engine.js';
+import { sandboxFixture, type SandboxFixture } from '../../../test/support/sandbox-fixture.js';
+import { until } from '../../../test/support/until.js';
+import { CONTAINER_LABELS } from '../container-labels.js';
+import { containerSpec } from '../sandbox-policy.js';
+import { EngineUnavailableError } from '../sandbox.errors.js';
+import type { ReadyContainer } from './ready-container.js';
 
-/** An in-memory engine: records every call, lets a test kill containers and take the engine down. */
-class FakeEngine implements ContainerEngine {
-  readonly calls: string[] = [];
-  readonly containers = new Map<
-    string,
-    { labels: Record<string, string>; state: string; exit: () => void; stream: PassThrough }
-  >();
-  down = false;
-  failStarts = 0;
-  private next = 0;
+const POOL = CONTAINER_LABELS.pool;
 
-  private check(): void {
-    if (this.down) throw new EngineUnavailableError('connect ENOENT /var/run/docker.sock');
+describe('WarmPool and ContainerDisposer', () => {
+  const fixtures: SandboxFixture[] = [];
+  let disposer: SandboxFixture['disposer'];
+  let ON_DEMAND: ReturnType<typeof containerSpec>;
+  /** The pool of a fresh sandbox fixture; `disposer` and ON_DEMAND are that fixture's. */
+  function poolOf(engine: FakeEngine, size: number): SandboxFixture['pool'] {
+    const fixture = sandboxFixture(engine, { SANDBOX_POOL_SIZE: String(size) });
+    fixtures.push(fixture);
+    disposer = fixture.disposer;
+    ON_DEMAND = containerSpec(fixture.policy, { labels: { request: 'r1' }, pooled: false });
+    return fixture.pool;
   }
-
-  ping = () => Promise.resolve();
-  imageExists = () => Promise.resolve(true);
-  runtimes = () => Promise.resolve(['runc']);
-
-  create(options: ContainerCreateOptions): Promise<string> {
-    this.check();
-    const id = `c${++this.next}`;
-    let exit = () => undefined as void;
-    const exited = new Promise<void>((resolve) => (exit = resolve));
-    this.containers.set(id, {
-      labels: options.Labels ?? {},
-      state: 'created',
-      exit: () => {
-        this.containers.get(id)!.state = 'exited';
-        exit();
-      },
-      stream: new PassThrough(),
-    });
-    this.exits.set(id, exited);
-    this.calls.push(`create ${id}`);
-    return Promise.resolve(id);
-  }
-
-  private readonly exits = new Map<string, Promise<void>>();
-
-  attach(id: string): Promise<Duplex> {
-    this.check();
-    this.calls.push(`attach ${id}`);
-    return Promise.resolve(this.containers.get(id)!.stream);
-  }
-
-  start(id: string): Promise<void> {
-    this.check();
-    this.calls.push(`start ${id}`);
-    if (this.failStarts > 0) {
-      this.failStarts--;
-      return Promise.reject(new Error('OCI runtime create failed'));
-    }
-    this.containers.get(id)!.state = 'running';
-    return Promise.resolve();
-  }
-
-  waitForExit(id: string): Promise<void> {
-    this.check();
-    this.calls.push(`wait ${id}`);
-    return this.exits.get(id)!;
-  }
-
-  inspectExit(): Promise<ContainerExit> {
-    return Promise.resolve({ exitCode: 0, oomKilled: false });
-  }
-
-  kill(id: string): Promise<void> {
-    this.containers.get(id)?.exit();
-    return Promise.resolve();
-  }
-
-  remove(id: string): Promise<void> {
-    this.check();
-    this.calls.push(`remove ${id}`);
-    this.containers.get(id)?.exit();
-    this.containers.delete(id);
-    return Promise.resolve();
-  }
-
-  list(): Promise<ContainerSummary[]> {
-    return Promise.resolve(
-      [...this.containers].map(([id, c]) => ({ id, labels: c.labels, state: c.state })),
-    );
-  }
-
-  /** Ids of containers that exist and run. */
-  running(): string[] {
-    return [...this.containers].filter(([, c]) => c.state === 'running').map(([id]) => id);
-  }
-}
-
-const POOLED = { Image: 'img', Labels: { [POOL_LABEL]: 'warm' } };
-const ON_DEMAND = { Image: 'img', Labels: { request: 'r1' } };
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return;
-    await sleep(2);
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
-describe('ContainerPool', () => {
-  const pools: ContainerPool[] = [];
-  function poolOf(engine: FakeEngine, size: number): ContainerPool {
-    const pool = new ContainerPool(engine, {
-      size,
-      createOptions: () => POOLED,
-      retryDelayMs: { min: 5, max: 20 },
-    });
-    pools.push(pool);
-    return pool;
-  }
+  const close = () => Promise.all(fixtures.map((fixture) => fixture.close()));
 
   afterEach(async () => {
-    await Promise.all(pools.splice(0).map((pool) => pool.close()));
+    await Promise.all(fixtures.splice(0).map((fixture) => fixture.close()));
   });
 
   it('fills itself with started containers, attached and watched before start', async () => {
@@ -136,7 +35,7 @@ describe('ContainerPool', () => {
     await until(() => pool.stats().idle === 3, 'three containers are idle');
     expect(engine.running()).toHaveLength(3);
     for (const [, container] of engine.containers) {
-      expect(container.labels[POOL_LABEL]).toBe('warm');
+      expect(container.labels[POOL]).toBe('warm');
     }
     // One at a time, each attached and watched before it starts.
     expect(engine.calls).toEqual(
@@ -157,11 +56,12 @@ describe('ContainerPool', () => {
 
     const hit = await pool.acquire(ON_DEMAND);
     expect(hit.pooled).toBe(true);
-    expect(engine.containers.get(hit.id)!.labels[POOL_LABEL]).toBe('warm');
+    expect(engine.containers.get(hit.id)!.labels[POOL]).toBe('warm');
 
     const miss = await pool.acquire(ON_DEMAND);
     expect(miss.pooled).toBe(false);
-    expect(engine.containers.get(miss.id)!.labels).toEqual({ request: 'r1' });
+    expect(engine.containers.get(miss.id)!.labels).toMatchObject({ request: 'r1' });
+    expect(engine.containers.get(miss.id)!.labels[POOL]).toBeUndefined();
     expect(engine.containers.get(miss.id)!.state).toBe('running');
     expect(pool.stats()).toMatchObject({ hits: 1, misses: 1 });
   });
@@ -176,7 +76,7 @@ describe('ContainerPool', () => {
       const container = await pool.acquire(ON_DEMAND);
       expect(seen.has(container.id)).toBe(false);
       seen.add(container.id);
-      pool.dispose(container.id);
+      disposer.dispose(container.id);
     }
     await until(() => pool.stats().removing === 0, 'removals are done');
     for (const id of seen) expect(engine.containers.has(id)).toBe(false);
@@ -193,7 +93,7 @@ describe('ContainerPool', () => {
     const container = await pool.acquire(ON_DEMAND);
     await sleep(20);
     expect(creates()).toBe(2); // one idle container left: nothing is created during the run
-    pool.dispose(container.id);
+    disposer.dispose(container.id);
     await until(() => pool.stats().idle === 2, 'the pool is full again');
     expect(creates()).toBe(3);
   });
@@ -269,7 +169,7 @@ describe('ContainerPool', () => {
 
   it('removes a container whose start fails, and its failure does not stop the refill', async () => {
     const engine = new FakeEngine();
-    engine.failStarts = 1;
+    engine.scripts.push({ failStart: new Error('OCI runtime create failed') });
     const pool = poolOf(engine, 1);
     pool.start();
     await until(() => pool.stats().idle === 1, 'the pool is full');
@@ -294,7 +194,7 @@ describe('ContainerPool', () => {
   it('removes a container made on the spot when its start fails, and reports the failure', async () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 0);
-    engine.failStarts = 1;
+    engine.scripts.push({ failStart: new Error('OCI runtime create failed') });
     await expect(pool.acquire(ON_DEMAND)).rejects.toThrow('OCI runtime create failed');
     await until(() => engine.containers.size === 0, 'the container is removed');
   });
@@ -307,7 +207,7 @@ describe('ContainerPool', () => {
     expect(engine.calls).toEqual([]);
     const container = await pool.acquire(ON_DEMAND);
     expect(container.pooled).toBe(false);
-    pool.dispose(container.id);
+    disposer.dispose(container.id);
     await until(() => engine.containers.size === 0, 'the container is removed');
     await sleep(20);
     expect(engine.containers.size).toBe(0);
@@ -320,9 +220,9 @@ describe('ContainerPool', () => {
     pool.start();
     await until(() => pool.stats().idle === 3, 'the pool is full');
     const used = await pool.acquire(ON_DEMAND);
-    pool.dispose(used.id);
+    disposer.dispose(used.id);
 
-    await pool.close();
+    await close();
     expect(engine.containers.size).toBe(0);
     expect(pool.stats()).toMatchObject({ idle: 0, removing: 0, warming: 0 });
     await sleep(20);
@@ -333,7 +233,7 @@ describe('ContainerPool', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start(); // create, attach, wait and start are in flight
-    await pool.close();
+    await close();
     expect(engine.containers.size).toBe(0);
   });
 
@@ -343,7 +243,7 @@ describe('ContainerPool', () => {
     pool.start();
     await until(() => pool.stats().idle === 1, 'the pool is full');
     engine.down = true;
-    await pool.close(); // the removal fails once and is given up (the reaper's job then)
+    await close(); // the removal fails once and is given up (the reaper's job then)
     expect(pool.stats().removing).toBe(0);
   });
 

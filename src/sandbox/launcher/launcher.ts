@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The launcher's Python source (launcher.py beside this file; the build copies it to dist/),
+ * read once when the module loads. It is the container's command: `python3 -u -c <source>`.
+ */
+export const LAUNCHER_SOURCE = readFileSync(join(import.meta.dirname, 'launcher.py'), 'utf8');
+
+/** The command of every sandbox container. */
+export const LAUNCHER_COMMAND: readonly string[] = ['python3', '-u', '-c', LAUNCHER_SOURCE];
+
+/**
+ * Byte the launcher writes on stdout once it holds the whole program, just before running it.
+ * The service takes it off the output; a container that exits without it never ran its program
+ * (for example a pooled container that died while waiting), so the program can safely be run
+ * again elsewhere.
+ */
+export const PROGRAM_START_MARKER = 0x06;
+
+/**
+ * Frames a program and its stdin for the launcher: `<byte length> <end token>\n<source><stdin>`.
+ * `endToken` (hex) goes into the launcher's end report (program-end.ts).
+ */
+export function frameProgram(code: string, stdin: string, endToken: string): Buffer {
+  const source = Buffer.from(code, 'utf8');
+  return Buffer.concat([
+    Buffer.from(`${source.length} ${endToken}\n`),
+    source,
+    Buffer.from(stdin, 'utf8'),
+  ]);
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CONTAINER_ENGINE, type ContainerEngine } from '../engine/container-engine.js';
+import { EngineUnavailableError } from '../sandbox.errors.js';
+import {
+  DEFAULT_RETRY_DELAYS,
+  describeError,
+  InterruptibleSleep,
+  type RetryDelays,
+} from './retry.js';
+
+/** Injection token of the retry delays (unit tests make them short). */
+export const DISPOSER_RETRY_DELAYS = Symbol('DISPOSER_RETRY_DELAYS');
+
+/**
+ * Removes used (and dead) containers in the background, so removal happens after the answer is
+ * sent, retrying while the engine is unreachable; `close` waits for every removal in progress.
+ */
+@Injectable()
+export class ContainerDisposer {
+  private readonly logger = new Logger(ContainerDisposer.name);
+  private readonly removals = new Set<Promise<void>>();
+  private readonly sleeper = new InterruptibleSleep();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    @Optional()
+    @Inject(DISPOSER_RETRY_DELAYS)
+    private readonly delays: RetryDelays = DEFAULT_RETRY_DELAYS,
+  ) {}
+
+  /** Removals still in progress. */
+  get pending(): number {
+    return this.removals.size;
+  }
+
+  /** Calls `listener` each time a disposal starts (the pool refills then). */
+  onDispose(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /**
+   * Removes the container in the background. Starts on the next turn of the event loop, after
+   * the answer of the run that used it has been written.
+   */
+  dispose(id: string): void {
+    const removal = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        for (const listener of this.listeners) listener();
+        return this.removeWithRetry(id);
+      })
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
+  }
+
+  /** Stops retrying and waits for every removal in progress. */
+  async close(): Promise<void> {
+    this.sleeper.close();
+    while (this.removals.size > 0) await Promise.all(this.removals);
+  }
+
+  private async removeWithRetry(id: string): Promise<void> {
+    let delay = this.delays.min;
+    for (;;) {
+      try {
+        await this.engine.remove(id);
+        return;
+      } catch (error) {
+        if (!(error instanceof EngineUnavailableError) || this.sleeper.isClosed) {
+          this.logger.warn(`could not remove container ${id}: ${describeError(error)}`);
+          return;
+        }
+        await this.sleeper.sleep(delay);
+        delay = Math.min(delay * 2, this.delays.max);
+      }
+    }
+  }
+}

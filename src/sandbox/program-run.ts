@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
+import { frameProgram, PROGRAM_START_MARKER } from './launcher/launcher.js';
+import type { ProgramEnd } from './launcher/program-end.js';
+import { OutputCollector } from './output-collector.js';
+import type { ReadyContainer } from './pool/ready-container.js';
+import { toRunResult, type RunResult } from './run-result.js';
+import type { SandboxPolicy } from './sandbox-policy.js';
+import { EngineUnavailableError } from './sandbox.errors.js';
+
+export interface Program {
+  code: string;
+  stdin?: string;
+}
+
+/** What one run in one container came to. */
+export interface RunAttempt {
+  result: RunResult;
+  /** False when the container died before its program started (it may be run elsewhere). */
+  programStarted: boolean;
+}
+
+/** How long to wait for the engine to confirm an exit after a SIGKILL before giving up on it. */
+const KILL_GRACE_MS = 10_000;
+/** How long to wait for the last output frames after the exit. */
+const OUTPUT_DRAIN_MS = 1_000;
+
+/**
+ * One program in one ready container, from the moment it is sent to its result. The steps of
+ * `execute` read in order: collect output, send the program, enforce the limits, wait for the
+ * end, settle the exit, and judge. Killing is the engine's SIGKILL to the whole container,
+ * never a signal to a process the program could intercept.
+ */
+export class ProgramRun {
+  private readonly endToken = randomBytes(16).toString('hex');
+  private readonly collector: OutputCollector;
+  private timedOut = false;
+  private stoppedForOutput = false;
+
+  constructor(
+    private readonly container: ReadyContainer,
+    private readonly program: Program,
+    private readonly engine: ContainerEngine,
+    private readonly policy: SandboxPolicy,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.collector = new OutputCollector(
+      policy.outputLimitBytes,
+      () => {
+        this.stoppedForOutput = true;
+        this.kill();
+      },
+      PROGRAM_START_MARKER,
+      this.endToken,
+    );
+  }
+
+  async execute(): Promise<RunAttempt> {
+    const outputEnded = this.collectOutput();
+    const startedAt = this.sendProgram();
+    const releaseLimits = this.enforceLimits();
+    let reported: ProgramEnd | undefined;
+    try {
+      reported = await this.awaitEnd();
+    } finally {
+      releaseLimits();
+    }
+    const durationMs = performance.now() - startedAt;
+    const exit = await this.settleExit(reported, outputEnded);
+    this.container.stream.destroy();
+    const result = toRunResult({
+      exit,
+      timedOut: this.timedOut,
+      stoppedForOutput: this.stoppedForOutput,
+      output: this.collector.result(),
+      durationMs,
+    });
+    return { result, programStarted: this.collector.programStarted || this.timedOut };
+  }
+
+  /** Feeds the attach stream to the collector; resolves when the stream ends. */
+  private collectOutput(): Promise<unknown> {
+    const { stream } = this.container;
+    stream.on('data', (data: Buffer) => this.collector.write(data));
+    return once(stream, 'end').catch(() => undefined);
+  }
+
+  /**
+   * Writes the framed program to the launcher, which is already running, blocked reading
+   * stdin: the program starts now, and so does its clock (time spent waiting in the pool is
+   * nobody's). Returns the start time.
+   */
+  private sendProgram(): number {
+    const startedAt = performance.now();
+    this.container.stream.end(
+      frameProgram(this.program.code, this.program.stdin ?? '', this.endToken),
+    );
+    return startedAt;
+  }
+
+  /** Arms the time limit and the caller's abort; returns what disarms them. */
+  private enforceLimits(): () => void {
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.kill();
+    }, this.policy.timeoutMs);
+    const onAbort = () => this.kill();
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.signal?.aborted) this.kill();
+    return () => {
+      clearTimeout(timer);
+      this.signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
+  /**
+   * Waits for the program's end. The launcher's end report (on both streams) says the program
+   * is over and all its output is in, without waiting for the engine to process the exit; it
+   * is believed only when nothing else could have decided the verdict (no OOM kill anywhere in
+   * the container, no kill at a limit). Any other ending (a signal, os._exit, the OOM killer, a
+   * kill at a limit) waits for the engine. Returns the report when it is believed.
+   */
+  private async awaitEnd(): Promise<ProgramEnd | undefined> {
+    const exitSeen = this.container.exited.then(() => undefined);
+    exitSeen.catch(() => undefined); // a late failure after the report has nobody to tell
+    const ended = await this.engineAnswer(Promise.race([exitSeen, this.collector.programEnded]));
+    if (ended !== undefined && ended.oomKills === 0 && !this.timedOut && !this.stoppedForOutput) {
+      return ended;
+    }
+    if (ended !== undefined) await this.engineAnswer(exitSeen);
+    return undefined;
+  }
+
+  /** The exit as the verdict sees it: the believed report, or the engine's record. */
+  private async settleExit(
+    reported: ProgramEnd | undefined,
+    outputEnded: Promise<unknown>,
+  ): Promise<ContainerExit> {
+    if (reported) {
+      // Whatever the program left running dies with its container, removed after the answer.
+      this.kill();
+      return { exitCode: reported.exitCode, oomKilled: false };
+    }
+    await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
+    return this.engine.inspectExit(this.container.id);
+  }
+
+  private kill(): void {
+    void this.engine.kill(this.container.id).catch(() => undefined);
+  }
+
+  /**
+   * Waits for the engine's word on a run, within the time limit plus the grace for a kill to
+   * take effect: an engine that stays silent longer is an unavailable engine.
+   */
+  private engineAnswer<T>(answer: Promise<T>): Promise<T> {
+    return withDeadline(answer, this.policy.timeoutMs + KILL_GRACE_MS).catch((error: unknown) => {
+      if (error instanceof DeadlineExceededError) {
+        throw new EngineUnavailableError('it did not confirm that a killed container exited');
+      }
+      throw error;
+    });
+  }
+}
+
+class DeadlineExceededError extends Error {}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceededError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
