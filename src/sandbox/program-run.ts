@@ -116,11 +116,13 @@ export class ProgramRun {
   }
 
   /**
-   * Waits for the program's end. The launcher's end report (on both streams) says the program
-   * is over and all its output is in, without waiting for the engine to process the exit; it
-   * is believed only when nothing else could have decided the verdict (no OOM kill anywhere in
-   * the container, no kill at a limit). Any other ending (a signal, os._exit, the OOM killer, a
-   * kill at a limit) waits for the engine. Returns the report when it is believed.
+   * Waits for the program's end. The launcher's end report (on both streams; written by the
+   * launcher's parent process with the program's real wait status, under a token the program
+   * never holds) says the program is over and all its output is in, without waiting for the
+   * engine to process the exit. It is believed only when nothing else could have decided the
+   * verdict (no OOM kill anywhere in the container, no kill at a limit); otherwise, and when
+   * the launcher itself died (a kill at a limit, the OOM killer), the engine decides. Returns
+   * the report when it is believed.
    */
   private async awaitEnd(): Promise<ProgramEnd | undefined> {
     const exitSeen = this.container.exited.then(() => undefined);

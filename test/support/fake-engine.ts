@@ -5,12 +5,19 @@ import type {
   ContainerSpec,
   ContainerSummary,
 } from '../../src/sandbox/engine/container-engine.js';
-import { PROGRAM_START_MARKER } from '../../src/sandbox/launcher/launcher.js';
+import { END_TOKEN_LENGTH, PROGRAM_START_MARKER } from '../../src/sandbox/launcher/launcher.js';
 import {
   EngineUnavailableError,
   SandboxContainerLostError,
 } from '../../src/sandbox/sandbox.errors.js';
 import { frame } from './docker-frames.js';
+
+/** The end token in a framed program (`<byte length>\n<source><token><stdin>`, launcher.ts). */
+function endTokenOf(received: Buffer): string {
+  const newline = received.indexOf('\n');
+  const start = newline + 1 + Number(received.subarray(0, newline).toString());
+  return received.subarray(start, start + END_TOKEN_LENGTH).toString('latin1');
+}
 
 /** What a fake container does when its program arrives (its stdin ends). */
 export interface ContainerScript {
@@ -33,7 +40,7 @@ export interface FakeContainer {
   labels: Record<string, string>;
   state: 'created' | 'running' | 'exited';
   /** What the service wrote to the container's stdin. */
-  received: string;
+  received: Buffer;
   /** Ends the container as the engine would see it (killed from outside, died). */
   exit(): void;
 }
@@ -77,7 +84,7 @@ export class FakeEngine implements ContainerEngine {
       spec,
       labels: spec.labels,
       state: 'created',
-      received: '',
+      received: Buffer.alloc(0),
       exit: () => {
         if (container.state === 'exited') return;
         container.state = 'exited';
@@ -103,7 +110,7 @@ export class FakeEngine implements ContainerEngine {
       },
       final: (done) => {
         const container = this.containers.get(id);
-        if (container) container.received = Buffer.concat(chunks).toString();
+        if (container) container.received = Buffer.concat(chunks);
         this.programArrived(id, stream);
         done();
       },
@@ -124,7 +131,7 @@ export class FakeEngine implements ContainerEngine {
     stream.push(frame(1, Buffer.from([PROGRAM_START_MARKER])));
     for (const part of script.output ?? []) stream.push(part);
     if (script.report) {
-      const token = container.received.split('\n')[0].split(' ')[1];
+      const token = endTokenOf(container.received);
       const report = `\x1eSCE-END ${token} ${script.report.exitCode} ${script.report.oomKills}\x1e`;
       stream.push(frame(1, report));
       stream.push(frame(2, report));

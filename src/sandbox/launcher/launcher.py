@@ -1,84 +1,157 @@
 # The sandbox's launcher: the container's command (python3 -u -c <this file>).
 #
-# Reads the program from standard input, framed as `<byte length> <end token>\n<source><stdin>`
-# (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container and runs it there
-# as `python3 -u /tmp/main.py` would: as __main__, with that file name, argv, sys.path[0],
-# loader and exit status, and tracebacks that do not show the launcher. Just before the program
-# starts it writes the start marker (0x06) on stdout; when the program has ended (returned,
-# raised or called sys.exit) it writes the end report of program-end.ts on stdout and stderr.
-# The program's fd 0 is left exactly at the first byte of its own stdin (os.read takes no more
-# than it asks for).
+# It reads the program from standard input, framed as `<byte length>\n<source><token><stdin>`
+# (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
+# with one byte (0x06) on stdout, and forks. The child runs the program as
+# `python3 -u /tmp/main.py` would: as __main__, with that file name, argv, sys.path[0], loader
+# and exit status, and tracebacks that do not show the launcher. It runs in the launcher's own,
+# already started interpreter (a pooled container's launcher has started before the program
+# arrives), so the program does not wait for an interpreter start.
 #
-# It runs the program in its own, already started interpreter rather than exec'ing a second
-# one: in a pooled container the launcher has started before the program arrives, so the
-# program does not wait for an interpreter start. The one visible difference: introspection of
-# the stack (inspect.stack(), recursion depth) sees one more frame, the launcher's.
-import atexit, builtins, importlib.machinery, os, sys, types
-header = b""
-while not header.endswith(b"\n"):
-    byte = os.read(0, 1)
-    if not byte: sys.exit("launcher: no program received")
-    header += byte
-length, token = header.split()
-remaining = int(length)
-chunks = []
-chunk = b""
-while remaining:
-    chunk = os.read(0, min(remaining, 65536))
-    if not chunk: break
-    chunks.append(chunk)
-    remaining -= len(chunk)
-source = b"".join(chunks)
-fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-view = memoryview(source)
-while view: view = view[os.write(fd, view):]
-os.close(fd)
-main = types.ModuleType("__main__")
-main.__file__ = "/tmp/main.py"
-main.__cached__ = None
-main.__builtins__ = builtins
-main.__loader__ = importlib.machinery.SourceFileLoader("__main__", "/tmp/main.py")
-sys.modules["__main__"] = main
-sys.argv[:] = ["/tmp/main.py"]
-sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]
-sys.path[0] = "/tmp"
-# The end report (program-end.ts), from the first atexit handler registered, which runs
-# last: after the program's own handlers and after its non-daemon threads have finished.
-status = [0]
-def report_end(pid=os.getpid(), prefix=b"\x1eSCE-END " + token + b" ", status=status):
-    if os.getpid() != pid: return
-    for stream in (sys.stdout, sys.stderr):
-        try: stream.flush()
-        except Exception: pass
-    oom = -1
+# The parent stays out of the program's reach and reports how it ended: it reads the end token
+# only after the fork (so it is never in the program's memory), is not dumpable (so the program,
+# which runs as the same user, cannot read the parent's memory or descriptors through /proc;
+# ptrace is denied by the seccomp profile), relays the program's stdin through a pipe, and once
+# the child has exited writes the end report of program-end.ts, with the child's real wait
+# status, on stdout and stderr. With the report on both streams all the program's output is in,
+# so the service need not wait for the engine. The report follows the child's whole exit, C
+# stdio buffers flushed at exit included.
+import builtins, ctypes, importlib.machinery, io, os, sys, threading, types
+
+TOKEN_BYTES = 32
+REPLACED_STREAMS = []
+PR_SET_DUMPABLE = 4
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def read_exactly(count):
+    chunks = []
+    while count:
+        chunk = os.read(0, min(count, 65536))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class FullWriter(io.FileIO):
+    """A raw stdout/stderr that writes everything it is given. A pipe may take only part of a
+    large write (gVisor does this at 64 KiB); unbuffered text streams (python3 -u) would then
+    drop the rest without an error."""
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            done += super().write(view[done:])
+        return done
+
+
+def run_program(source):
+    """In the child: the program, to its end. Never returns."""
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # the program's own process is an ordinary one
+    # The interpreter's own streams own fds 1 and 2: kept alive, so they never close them.
+    REPLACED_STREAMS.extend((sys.stdout, sys.stderr))
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+        FullWriter(1, "w", closefd=False), encoding="utf-8", write_through=True
+    )
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+        FullWriter(2, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
+    )
+    main = types.ModuleType("__main__")
+    main.__file__ = "/tmp/main.py"
+    main.__cached__ = None
+    main.__builtins__ = builtins
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", "/tmp/main.py")
+    sys.modules["__main__"] = main
+    sys.argv[:] = ["/tmp/main.py"]
+    sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]
+    sys.path[0] = "/tmp"
+    code = compile(source, "/tmp/main.py", "exec", dont_inherit=True)
+    try:
+        exec(code, main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as error:
+        tb = error.__traceback__
+        tb = None if isinstance(error, SyntaxError) and tb.tb_next is None else tb.tb_next
+        sys.excepthook(type(error), error.with_traceback(tb), tb)
+        if isinstance(error, KeyboardInterrupt):
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        sys.exit(1)
+    sys.exit(0)
+
+
+def oom_kills():
+    """OOM kills in the container's memory cgroup so far; -1 when it cannot tell."""
     for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
         try:
             with open(path) as counters:
                 for line in counters:
-                    if line.startswith("oom_kill "): oom = int(line.split()[1])
-            break
-        except (OSError, ValueError): pass
-    report = prefix + b"%d %d\x1e" % (status[0], oom)
-    for out in (1, 2):
-        try: os.write(out, report)
-        except OSError: pass
-atexit.register(report_end)
-del header, length, token, remaining, chunks, chunk, view, fd, builtins, importlib, types
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+    return -1
+
+
+def relay_stdin(pipe):
+    try:
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                break
+            write_all(pipe, data)
+    except OSError:
+        pass  # the program closed its stdin or has ended
+    finally:
+        os.close(pipe)
+
+
+header = b""
+while not header.endswith(b"\n"):
+    byte = os.read(0, 1)
+    if not byte:
+        sys.exit("launcher: no program received")
+    header += byte
+source = read_exactly(int(header))
+fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+write_all(fd, source)
+os.close(fd)
+
+libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+stdin_read, stdin_write = os.pipe()
 os.write(1, b"\x06")
-try:
-    exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)
-except SystemExit as stop:
-    code = stop.code
-    status[0] = 0 if code is None else code & 0xFF if isinstance(code, int) else 1
-    raise
-except BaseException as error:
-    del source
-    tb = error.__traceback__
-    tb = None if isinstance(error, SyntaxError) and tb.tb_next is None else tb.tb_next
-    sys.excepthook(type(error), error.with_traceback(tb), tb)
-    if isinstance(error, KeyboardInterrupt):
-        import signal
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    status[0] = 1
-    sys.exit(1)
+child = os.fork()
+if child == 0:
+    os.dup2(stdin_read, 0)
+    os.close(stdin_read)
+    os.close(stdin_write)
+    run_program(source)
+
+os.close(stdin_read)
+token = read_exactly(TOKEN_BYTES)
+threading.Thread(target=relay_stdin, args=(stdin_write,), daemon=True).start()
+_, wait_status = os.waitpid(child, 0)
+status = os.waitstatus_to_exitcode(wait_status)
+exit_code = status if status >= 0 else 128 - status  # killed by signal N: 128 + N, as a shell says
+report = b"\x1eSCE-END " + token + b" %d %d\x1e" % (exit_code, oom_kills())
+for out in (1, 2):
+    try:
+        write_all(out, report)
+    except OSError:
+        pass
+os._exit(exit_code)

@@ -3,9 +3,12 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { frameProgram, LAUNCHER_SOURCE } from './launcher.js';
 
+const TOKEN = 'f00d'.repeat(8);
+
 describe('the launcher', () => {
-  it('frames the program length in UTF-8 bytes and the end token, then the code, then stdin', () => {
-    expect(frameProgram('print("é")', 'x\n', 'ab12').toString()).toBe('11 ab12\nprint("é")x\n');
+  it('frames the program length in UTF-8 bytes, the code, the end token, then stdin', () => {
+    expect(frameProgram('print("é")', 'x\n', TOKEN).toString()).toBe(`11\nprint("é")${TOKEN}x\n`);
+    expect(() => frameProgram('x', '', 'f00d')).toThrow(/32 hex digits/);
   });
 
   // The launcher is Python; run it with the host's python3 to check it end to end.
@@ -15,16 +18,16 @@ describe('the launcher', () => {
       `"/tmp/launcher-spec-${process.pid}.py"`,
     );
     const run = spawnSync('python3', ['-I', '-S', '-c', script], {
-      input: frameProgram(program, stdin, 'f00d'),
+      input: frameProgram(program, stdin, TOKEN),
     });
     return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
   }
   /** The end report (program-end.ts); the OOM count depends on the host, so any number. */
-  const report = (status: number) => new RegExp(`\x1eSCE-END f00d ${status} -?\\d+\x1e$`);
+  const report = (status: number) => new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+\x1e$`);
 
   it('hands the program exactly its own stdin, between its start marker and its end report', () => {
     const run = launch('import sys\nprint(repr(sys.stdin.read()))', 'line 1\nline 2 😀');
-    expect(run.stdout.startsWith("\u0006'line 1\\nline 2 😀'\n\x1eSCE-END f00d 0 ")).toBe(true);
+    expect(run.stdout.startsWith(`\u0006'line 1\\nline 2 😀'\n\x1eSCE-END ${TOKEN} 0 `)).toBe(true);
     expect(run.stdout).toMatch(report(0));
     expect(run.stderr).toMatch(report(0));
     expect(run.status).toBe(0);
@@ -39,29 +42,68 @@ describe('the launcher', () => {
         'sys.exit(3)',
       ].join('\n'),
     );
-    expect(run.stdout).toMatch(/thread done\natexit ran\n\x1eSCE-END f00d 3 /);
+    expect(run.stdout).toMatch(new RegExp(`thread done\natexit ran\n\x1eSCE-END ${TOKEN} 3 `));
     expect(run.stderr).toMatch(report(3));
     expect(run.status).toBe(3);
   });
 
   it('reports 1 after the traceback of an uncaught exception', () => {
     const run = launch('raise ValueError("boom")');
-    expect(run.stderr).toMatch(/ValueError: boom\n\x1eSCE-END f00d 1 -?\d+\x1e$/);
+    expect(run.stderr).toMatch(new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+\x1e$`));
     expect(run.status).toBe(1);
   });
 
-  it('reports nothing when the program leaves without the interpreter’s exit (os._exit)', () => {
+  it('reports the real exit status, as the kernel gives it, whatever the program asked for', () => {
+    expect(launch('import sys\nsys.exit(2**64)')).toMatchObject({ status: 255 });
+    expect(launch('import sys\nsys.exit(2**64)').stdout).toMatch(report(255));
+    expect(launch('import sys\nsys.exit(256 + 7)').stdout).toMatch(report(7));
+    const killed = launch('import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)');
+    expect(killed.stdout).toMatch(report(139));
+    expect(killed.status).toBe(139);
+  });
+
+  it('reports a program that leaves without the interpreter’s exit (os._exit) too', () => {
     const run = launch('import os\nprint("bye", flush=True)\nos._exit(4)');
-    expect(run.stdout).toBe('\u0006bye\n');
-    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(new RegExp(`^\u0006bye\n\x1eSCE-END ${TOKEN} 4 `));
     expect(run.status).toBe(4);
   });
 
-  it('reports nothing from a forked child, only from the program itself', () => {
+  it('reports once, for the program, not for its forked children', () => {
     const run = launch(
       'import os\nif os.fork() == 0:\n    raise SystemExit(7)\nos.wait()\nprint("parent")',
     );
     expect(run.stdout.match(/SCE-END/g)).toHaveLength(1);
-    expect(run.stdout).toMatch(/parent\n\x1eSCE-END f00d 0 /);
+    expect(run.stdout).toMatch(new RegExp(`parent\n\x1eSCE-END ${TOKEN} 0 `));
+  });
+
+  it('reports after what C stdio flushes at exit', () => {
+    const run = launch('import ctypes\nctypes.CDLL(None).printf(b"from C\\n")');
+    expect(run.stdout).toMatch(new RegExp(`^\u0006from C\n\x1eSCE-END ${TOKEN} 0 `));
+  });
+
+  it('never lets the program hold the end token: not in its memory, not through /proc', () => {
+    const run = launch(
+      [
+        'import gc, os, sys',
+        `needle = bytes.fromhex("${Buffer.from(TOKEN).toString('hex')}")`,
+        'found = [o for o in gc.get_objects() if isinstance(o, (bytes, str)) and (needle in o if isinstance(o, bytes) else needle.decode() in o) and o is not needle]',
+        'print("objects", len(found) > 0)',
+        'for name in ("mem", "environ", "fd/0"):',
+        '    try:',
+        '        open(f"/proc/{os.getppid()}/{name}", "rb").read(1)',
+        '        print(name, "readable")',
+        '    except OSError as error:',
+        '        print(name, "denied", error.errno)',
+      ].join('\n'),
+    );
+    expect(run.stdout).toContain('objects False');
+    expect(run.stdout).toMatch(/mem denied/);
+    expect(run.stdout).toMatch(/fd\/0 denied/);
+  });
+
+  it('hands every byte of a large write to the pipe, whatever the pipe takes at once', () => {
+    const run = launch('import sys\nsys.stdout.write("x" * 1_000_000)');
+    expect(run.stdout.length).toBeGreaterThan(1_000_000);
+    expect(run.stdout.indexOf('\x1eSCE-END')).toBe(1_000_001);
   });
 });

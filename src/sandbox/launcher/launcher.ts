@@ -18,15 +18,23 @@ export const LAUNCHER_COMMAND: readonly string[] = ['python3', '-u', '-c', LAUNC
  */
 export const PROGRAM_START_MARKER = 0x06;
 
+/** Length of the end token, in bytes of ASCII (hex). */
+export const END_TOKEN_LENGTH = 32;
+
 /**
- * Frames a program and its stdin for the launcher: `<byte length> <end token>\n<source><stdin>`.
- * `endToken` (hex) goes into the launcher's end report (program-end.ts).
+ * Frames a program and its stdin for the launcher: `<byte length>\n<source><end token><stdin>`.
+ * The launcher reads the token only after it has forked the program's process, so the program
+ * never holds it; `endToken` (32 hex digits) goes into the end report (program-end.ts).
  */
 export function frameProgram(code: string, stdin: string, endToken: string): Buffer {
+  if (!/^[0-9a-f]+$/.test(endToken) || endToken.length !== END_TOKEN_LENGTH) {
+    throw new Error(`the end token must be ${END_TOKEN_LENGTH} hex digits`);
+  }
   const source = Buffer.from(code, 'utf8');
   return Buffer.concat([
-    Buffer.from(`${source.length} ${endToken}\n`),
+    Buffer.from(`${source.length}\n`),
     source,
+    Buffer.from(endToken, 'latin1'),
     Buffer.from(stdin, 'utf8'),
   ]);
 }
