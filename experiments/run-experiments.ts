@@ -1,5 +1,12 @@
-import { ATTACKS } from './attacks.js';
-import { attackId, limitsFrom, runAttack, short, type AttackContext } from './attack-kit.js';
+// The catalogue lives with the hostile end-to-end suite; this runner sends the same cases.
+import { ATTACKS } from '../test/hostile/cases/index.js';
+import {
+  attackId,
+  limitsFrom,
+  runAttack,
+  short,
+  type AttackContext,
+} from '../test/hostile/attack-kit.js';
 
 /**
  * Sends every attack of the catalogue to a live service and prints what happened:

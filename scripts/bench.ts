@@ -207,7 +207,9 @@ async function startService(extraEnv: Record<string, string>): Promise<StartedSe
       ...env,
       PORT: '0',
       HOST: '127.0.0.1',
+      // One client sends every run here: neither its rate nor its runs in flight are the subject.
       RATE_LIMIT: '1000000',
+      CLIENT_MAX_INFLIGHT: String(CONCURRENCY),
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },

@@ -13,6 +13,7 @@
 import Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { CONTAINER_LABELS } from '../src/sandbox/container-labels.js';
 
 const url = process.env.LOAD_URL ?? 'http://127.0.0.1:5000';
 const requests = Number(process.env.LOAD_REQUESTS ?? 30);
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
   const all = () =>
     docker.listContainers({
       all: true,
-      filters: { label: [`safe-code-executor.instance=${instanceId}`] },
+      filters: { label: [`${CONTAINER_LABELS.instance}=${instanceId}`] },
     });
   const live = async () => (await all()).filter((c) => c.State === 'running');
   /** Anything beyond the pool's idle containers, once removals have had up to 10 s. */

@@ -194,7 +194,7 @@ describe('POST /run on a real engine', () => {
     const mine = leftovers.filter(
       (c) =>
         c.Labels[CONTAINER_LABELS.managed] &&
-        c.Labels['safe-code-executor.instance'] === t.instanceId &&
+        c.Labels[CONTAINER_LABELS.instance] === t.instanceId &&
         // the pool's idle containers are waiting for the next programs, not left behind
         !(c.Labels[CONTAINER_LABELS.pool] && c.State === 'running'),
     );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { containersOfRequest, post, until } from './support/ops.js';
+import { containersOfRequest, post } from './support/ops.js';
+import { until } from './support/until.js';
 import { docker, startService, type RunningService } from './support/service.js';
 
 describe('when programs cannot run', () => {
@@ -69,14 +70,13 @@ describe('when programs cannot run', () => {
 
     it('answers 503 saying so, never a 500, and stays healthy', async () => {
       const answer = post(t.url, 'print("started", flush=True)\nwhile True: pass', 'lost-1');
-      let victim: string | undefined;
-      await until('the program runs', async () => {
-        victim = (await containersOfRequest('lost-1', t.logs())).find(
-          (c) => c.State === 'running',
-        )?.Id;
-        return victim !== undefined;
-      });
-      await docker.getContainer(victim!).remove({ force: true });
+      const victim = await until(
+        'the program runs',
+        async () =>
+          (await containersOfRequest('lost-1', t.logs())).find((c) => c.State === 'running')?.Id,
+        (id) => id !== undefined,
+      );
+      await docker.getContainer(victim).remove({ force: true });
       const response = await answer;
       // A forced removal kills first: if the service reads the exit before the container is
       // gone, the program is reported killed (137); if after, the run is lost and said so.

@@ -27,6 +27,7 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   shutting_down: HttpStatus.SERVICE_UNAVAILABLE,
   client_gone: CLIENT_CLOSED_REQUEST,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  client_limit: HttpStatus.TOO_MANY_REQUESTS,
   // Fail closed: without a working limiter, runs are refused, never let through unlimited.
   rate_limiter_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   api_key_missing: HttpStatus.UNAUTHORIZED,
@@ -92,7 +93,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       if (error.cause !== undefined) {
         const cause =
           error.cause instanceof Error ? error.cause.message : JSON.stringify(error.cause);
-        this.logger.error({ code: error.code, cause }, error.message);
+        this.logger.error({ event: error.code, cause }, error.message);
       }
       const headers: Record<string, string> = {};
       if (error.retryAfterSeconds !== undefined)

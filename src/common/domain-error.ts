@@ -15,6 +15,7 @@ export const DOMAIN_ERROR_CODES = [
   'client_gone',
   // Limits per client.
   'rate_limited',
+  'client_limit',
   'rate_limiter_unavailable',
   // Authentication.
   'api_key_missing',

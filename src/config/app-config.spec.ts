@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { availableParallelism } from 'node:os';
 import { AppConfig, InvalidConfigError, loadAppConfig } from './app-config.js';
 
 describe('loadAppConfig', () => {
@@ -16,6 +17,11 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('caps each client at two runs per core by default', () => {
+    expect(loadAppConfig({}).CLIENT_MAX_INFLIGHT).toBe(2 * availableParallelism());
+    expect(loadAppConfig({ CLIENT_MAX_INFLIGHT: '3' }).CLIENT_MAX_INFLIGHT).toBe(3);
+  });
+
   it('converts numbers and ignores unknown variables', () => {
     const config = loadAppConfig({ PORT: '8080', SANDBOX_CPUS: '1.25', UNRELATED: 'x' });
     expect(config.PORT).toBe(8080);
@@ -27,6 +33,8 @@ describe('loadAppConfig', () => {
     ['SANDBOX_TIMEOUT_MS', '-1'],
     ['SANDBOX_MEMORY_MB', '1.5'],
     ['MAX_CODE_LENGTH', '0'],
+    ['CLIENT_MAX_INFLIGHT', '0'],
+    ['CLIENT_MAX_INFLIGHT', 'many'],
     ['SANDBOX_IMAGE', 'Not An Image'],
     ['LOG_LEVEL', 'loud'],
   ])('stops on a bad %s and names it', (name, value) => {

@@ -163,6 +163,16 @@ export class AppConfig {
   @Max(100_000)
   SANDBOX_QUEUE_LIMIT = 20;
 
+  /**
+   * Runs one client (API key, else address) may have running or waiting; past it POST /run
+   * answers 429. The default, two per core, leaves room for others while one client is busy.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  CLIENT_MAX_INFLIGHT = 2 * Math.max(1, availableParallelism());
+
   /** Longest a run waits in the queue before it is answered 503 (it never starts late). */
   @Type(() => Number)
   @IsInt()

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key.docs.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { ClientId } from '../auth/client-identity.js';
 import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
 import { ClientGoneSignal, RequestId } from '../common/request-context.js';
@@ -61,7 +62,11 @@ export class ExecutionController {
     @Body() request: RunRequestDto,
     @RequestId() requestId: string,
     @ClientGoneSignal() signal: AbortSignal,
+    @ClientId() client: string,
   ): Promise<RunResponseDto> {
-    return this.execution.run({ code: request.code, stdin: request.stdin }, { requestId, signal });
+    return this.execution.run(
+      { code: request.code, stdin: request.stdin },
+      { requestId, client, signal },
+    );
   }
 }

@@ -8,6 +8,8 @@ import { codePointLength } from './program-limits.js';
 
 export interface ExecutionContext {
   requestId: string;
+  /** Who the run counts against (ClientIdentity), for the per-client cap and fair queueing. */
+  client: string;
   /** Fires when the client goes away: a queued run is dropped, a running one killed. */
   signal?: AbortSignal;
 }
@@ -26,23 +28,29 @@ export class ExecutionService {
     private readonly metrics: RunMetrics,
   ) {}
 
-  async run(program: Program, { requestId, signal }: ExecutionContext): Promise<RunResult> {
+  async run(program: Program, { requestId, client, signal }: ExecutionContext): Promise<RunResult> {
     this.logger.log(
       {
+        event: 'run_requested',
         codeLength: codePointLength(program.code),
         codeSha256: createHash('sha256').update(program.code).digest('hex'),
         stdinBytes: Buffer.byteLength(program.stdin ?? '', 'utf8'),
       },
       'run requested',
     );
+    const requested = Date.now();
     try {
       const result = await this.queue.run(
-        () => this.sandbox.run(program, { signal, requestId }),
-        signal,
+        () => {
+          this.logger.log({ waitedMs: Date.now() - requested }, 'run admitted');
+          return this.sandbox.run(program, { signal, requestId });
+        },
+        { client, signal },
       );
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
         {
+          event: 'run_finished',
           status: result.status,
           exitCode: result.exitCode,
           durationMs: result.durationMs,
@@ -55,7 +63,10 @@ export class ExecutionService {
     } catch (error) {
       if (error instanceof DomainError) {
         this.metrics.rejected(error.code);
-        this.logger.warn({ reason: error.code }, `run refused: ${error.message}`);
+        this.logger.warn(
+          { event: 'run_refused', reason: error.code },
+          `run refused: ${error.message}`,
+        );
       }
       throw error;
     }

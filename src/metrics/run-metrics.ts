@@ -32,7 +32,7 @@ export class RunMetrics {
     });
     this.rejections = new Counter({
       name: 'sce_run_rejections_total',
-      help: 'Runs refused before or instead of running, by reason (queue_full, queue_timeout, shutting_down, client_gone, engine_unavailable, image_missing, runtime_missing).',
+      help: 'Runs refused before or instead of running, by reason (client_limit, queue_full, queue_timeout, shutting_down, client_gone, engine_unavailable, image_missing, runtime_missing).',
       labelNames: ['reason'],
       registers,
     });

@@ -26,7 +26,7 @@ export function ApiRateLimited(): MethodDecorator & ClassDecorator {
     ApiTooManyRequestsResponse({
       type: ErrorResponseDto,
       description:
-        'The client (its API key, or its address when it has none) ran more than RATE_LIMIT programs (default 30) in RATE_LIMIT_WINDOW_MS (default 60 s).',
+        'The client (its API key, or its address when it has none) ran more than RATE_LIMIT programs (default 30) in RATE_LIMIT_WINDOW_MS (default 60 s), or already has CLIENT_MAX_INFLIGHT programs running or waiting (default 2 per core).',
       headers: {
         ...RATE_LIMIT_HEADERS,
         'Retry-After': {

@@ -3,14 +3,13 @@ import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
-  normalizeIp,
   ThrottlerGuard,
   type ThrottlerModuleOptions,
   type ThrottlerRequest,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { ApiKeyRing, presentedKey } from '../auth/api-keys.js';
+import { ClientIdentity } from '../auth/client-identity.js';
 import { RateLimitExceededError, RateLimiterUnavailableError } from './rate-limit.errors.js';
 import {
   rateLimitHeaders,
@@ -23,8 +22,8 @@ import {
 /**
  * Rate limit of POST /run (applied there with @UseGuards; every other route is free).
  * Differs from ThrottlerGuard in three ways:
- * - the client is its API key when it presents a valid one, else its address (`req.ip`, which
- *   believes X-Forwarded-For only as far as TRUST_PROXY says);
+ * - the client is its API key when it presents a valid one, else its address (ClientIdentity,
+ *   shared with the cap on runs in flight);
  * - RateLimit-Limit/-Remaining/-Reset go on every answer, the 429 included;
  * - when the storage fails, the request is refused (503), never let through.
  */
@@ -34,7 +33,7 @@ export class RunRateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    private readonly keys: ApiKeyRing,
+    private readonly clients: ClientIdentity,
   ) {
     super(options, storage, reflector);
   }
@@ -44,7 +43,7 @@ export class RunRateLimitGuard extends ThrottlerGuard {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const key = generateKey(context, this.trackerOf(req), throttler.name ?? 'default');
+    const key = generateKey(context, this.clients.of(req), throttler.name ?? 'default');
     let record: Awaited<ReturnType<ThrottlerStorage['increment']>>;
     try {
       record = await this.storageService.increment(
@@ -72,12 +71,5 @@ export class RunRateLimitGuard extends ThrottlerGuard {
       throw new RateLimitExceededError(rateLimitMessage(policy, wait), wait);
     }
     return true;
-  }
-
-  /** `key:<digest prefix>` for a valid API key, else `ip:<address>` (IPv6 grouped by /64). */
-  private trackerOf(req: Request): string {
-    const keyId = this.keys.identify(presentedKey(req.headers));
-    if (keyId !== undefined) return `key:${keyId}`;
-    return `ip:${normalizeIp(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
   }
 }

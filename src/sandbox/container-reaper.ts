@@ -83,6 +83,7 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
         return acc;
       }, {});
       this.logger.log(
+        { event: 'containers_reaped', removed: removed.length, byReason: counts },
         `reaped ${removed.length} container(s): ${Object.entries(counts)
           .map(([reason, n]) => `${n} ${reason}`)
           .join(', ')}`,

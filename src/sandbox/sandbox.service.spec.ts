@@ -3,6 +3,9 @@ import { frame } from '../../test/support/docker-frames.js';
 import { FakeEngine } from '../../test/support/fake-engine.js';
 import { sandboxFixture, type SandboxFixture } from '../../test/support/sandbox-fixture.js';
 import { until } from '../../test/support/until.js';
+
+/** Background work here takes milliseconds: poll often, give up soon. */
+const SOON = { everyMs: 2, withinMs: 2000 };
 import { CONTAINER_LABELS } from './container-labels.js';
 import { EngineUnavailableError, SandboxContainerLostError } from './sandbox.errors.js';
 
@@ -22,7 +25,7 @@ describe('SandboxService with its warm pool', () => {
   it('runs the program in an idle pooled container and takes the start marker off the output', async () => {
     const engine = new FakeEngine({ output: [frame(1, '4\n')] });
     const { service } = sandboxOf(engine, { SANDBOX_POOL_SIZE: '1' });
-    await until(() => service.poolStats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => service.poolStats().idle === 1, Boolean, SOON);
 
     const result = await service.run({ code: 'print(2 + 2)' });
     expect(result).toMatchObject({ output: '4', stdout: '4\n', exitCode: 0, status: 'success' });
@@ -34,7 +37,7 @@ describe('SandboxService with its warm pool', () => {
     const engine = new FakeEngine({ output: [frame(1, '4\n')] });
     engine.scripts.push({ behaviour: 'dead' });
     const { service } = sandboxOf(engine, { SANDBOX_POOL_SIZE: '1' });
-    await until(() => service.poolStats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => service.poolStats().idle === 1, Boolean, SOON);
 
     const labelsOfRetry: Record<string, string>[] = [];
     const create = engine.create.bind(engine);

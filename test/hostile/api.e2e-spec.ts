@@ -1,4 +1,5 @@
+import { apiAttacks } from './cases/api.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('api');
+// The cases are in cases/api.ts (shared with npm run experiments).
+hostileSuite('api', apiAttacks);

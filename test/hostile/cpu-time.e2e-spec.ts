@@ -1,4 +1,5 @@
+import { cpuTimeAttacks } from './cases/cpu-time.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('cpu-time');
+// The cases are in cases/cpu-time.ts (shared with npm run experiments).
+hostileSuite('cpu-time', cpuTimeAttacks);

@@ -1,4 +1,5 @@
+import { fileAttacks } from './cases/files.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('files');
+// The cases are in cases/files.ts (shared with npm run experiments).
+hostileSuite('files', fileAttacks);

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { attacksIn } from '../../experiments/attacks.js';
 import {
+  attackId,
   limitsFrom,
   runAttack,
+  type Attack,
   type AttackContext,
   type Category,
-} from '../../experiments/attack-kit.js';
+} from './attack-kit.js';
 import { startService, type RunningService } from '../support/service.js';
+import { until } from '../support/until.js';
 
 /**
- * Runs one category of the attack catalogue (experiments/attacks.ts) against the real
+ * Runs one category of the attack catalogue (cases/<category>.ts) against the real
  * service on a real engine. After every attack the host is checked, not just the answer:
  * no container of this service left, the service alive, the host's process count back to
  * where it was (within the noise of other work on the machine), and for output floods the
@@ -37,8 +38,13 @@ export interface HostileSuiteOptions {
   extra?: (service: () => RunningService, context: () => AttackContext) => void;
 }
 
-export function hostileSuite(category: Category, options: HostileSuiteOptions = {}): void {
-  const attacks = attacksIn(category);
+export function hostileSuite(
+  category: Category,
+  attacks: readonly Attack[],
+  options: HostileSuiteOptions = {},
+): void {
+  const strays = attacks.filter((attack) => attack.category !== category).map(attackId);
+  if (strays.length > 0) throw new Error(`not ${category} attacks: ${strays.join(', ')}`);
 
   describe(`hostile programs: ${category} (runtime ${process.env.SANDBOX_RUNTIME || 'runc'})`, () => {
     let t: RunningService;
@@ -67,8 +73,13 @@ export function hostileSuite(category: Category, options: HostileSuiteOptions = 
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code: 'import time\ntime.sleep(1.5)' }),
       });
-      const seen = await pollUntil(async () => (await t.leftoversNow()).length === 1, SETTLE_MS);
-      expect(seen).toBe(true);
+      const seen = await until(
+        'the running program’s container to show',
+        () => t.leftoversNow(),
+        (containers) => containers.length === 1,
+        { withinMs: SETTLE_MS },
+      );
+      expect(seen).toHaveLength(1);
       expect((await running).status).toBe(200);
       expect(await t.leftovers()).toEqual([]);
     });
@@ -83,23 +94,25 @@ export function hostileSuite(category: Category, options: HostileSuiteOptions = 
         if (outcome.exchange.status === 0) {
           // The client hung up with the program still running: the service kills it at once,
           // and its container is gone by the time limit at the latest, answer or not.
-          const gone = await pollUntil(
-            async () => (await t.leftoversNow()).length === 0,
-            context.limits.timeoutMs + SETTLE_MS,
+          const left = await until(
+            'the hung-up program’s container to go',
+            () => t.leftoversNow(),
+            (containers) => containers.length === 0,
+            { withinMs: context.limits.timeoutMs + SETTLE_MS, onTimeout: 'return-last' },
           );
-          expect(gone).toBe(true);
+          expect(left).toEqual([]);
         }
         expect(await t.leftovers()).toEqual([]);
         const live = await fetch(`${t.url}/health/live`);
         expect(live.status).toBe(200);
 
-        const settled = await pollUntil(
-          () => Promise.resolve(hostProcessCount() <= processesBefore + PROCESS_NOISE),
-          SETTLE_MS,
+        const processesAfter = await until(
+          `the host's process count back to ${processesBefore} (+${PROCESS_NOISE})`,
+          hostProcessCount,
+          (count) => count <= processesBefore + PROCESS_NOISE,
+          { withinMs: SETTLE_MS, onTimeout: 'return-last' },
         );
-        expect({ settled, before: processesBefore, after: hostProcessCount() }).toMatchObject({
-          settled: true,
-        });
+        expect(processesAfter).toBeLessThanOrEqual(processesBefore + PROCESS_NOISE);
         if (options.serviceMemoryFlat) {
           expect(serviceRssBytes(t)).toBeLessThan(baselineRss + RSS_NOISE_BYTES);
         }
@@ -124,13 +137,4 @@ export function serviceRssBytes(t: RunningService): number {
   const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
   if (kib === undefined) throw new Error('no VmRSS for the service process');
   return Number(kib) * 1024;
-}
-
-export async function pollUntil(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
 }

@@ -1,13 +1,14 @@
 import { expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { informationAttacks } from './cases/information.js';
 import { hostileSuite } from './hostile-suite.js';
 import { runProgram } from '../support/run.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
+// The cases are in cases/information.ts (shared with npm run experiments).
 // Here the service also holds a secret in its environment, which no program may find.
 const CANARY = `canary-${randomUUID()}`;
 
-hostileSuite('information', {
+hostileSuite('information', informationAttacks, {
   env: { HOSTILE_CANARY_SECRET: CANARY },
   extra: (service) => {
     it('finds no trace of a secret in the service’s environment', async () => {

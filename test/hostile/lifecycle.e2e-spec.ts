@@ -1,4 +1,5 @@
+import { lifecycleAttacks } from './cases/lifecycle.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('lifecycle');
+// The cases are in cases/lifecycle.ts (shared with npm run experiments).
+hostileSuite('lifecycle', lifecycleAttacks);

@@ -1,4 +1,5 @@
+import { memoryAttacks } from './cases/memory.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('memory');
+// The cases are in cases/memory.ts (shared with npm run experiments).
+hostileSuite('memory', memoryAttacks);

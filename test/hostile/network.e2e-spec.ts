@@ -1,4 +1,5 @@
+import { networkAttacks } from './cases/network.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('network');
+// The cases are in cases/network.ts (shared with npm run experiments).
+hostileSuite('network', networkAttacks);

@@ -1,5 +1,6 @@
+import { outputAttacks } from './cases/output.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
+// The cases are in cases/output.ts (shared with npm run experiments).
 // Floods must cost the service no more than the output limit: its memory stays flat.
-hostileSuite('output', { serviceMemoryFlat: true });
+hostileSuite('output', outputAttacks, { serviceMemoryFlat: true });

@@ -1,4 +1,5 @@
+import { privilegeAttacks } from './cases/privilege.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('privilege');
+// The cases are in cases/privilege.ts (shared with npm run experiments).
+hostileSuite('privilege', privilegeAttacks);

@@ -1,4 +1,5 @@
+import { processAttacks } from './cases/processes.js';
 import { hostileSuite } from './hostile-suite.js';
 
-// The attacks themselves are in experiments/attacks.ts (shared with npm run experiments).
-hostileSuite('processes');
+// The cases are in cases/processes.ts (shared with npm run experiments).
+hostileSuite('processes', processAttacks);

@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import request from 'supertest';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
+import { logged } from '../support/logs.js';
 import { startService, type RunningService } from '../support/service.js';
-import { LOOP, containersOfRequest, metric, post, until } from '../support/ops.js';
+import { LOOP, containersOfRequest, metric, post } from '../support/ops.js';
+import { until } from '../support/until.js';
 
 /**
  * Bounded load on a real engine: one run slot and one queue place, so the third concurrent
@@ -59,7 +62,7 @@ describe('admission control, health, metrics and logs under load', () => {
 
     // The running program's container (found through its request id) carries the instance id.
     const [container] = await containersOfRequest('adm-running', t.logs());
-    expect(container.Labels['safe-code-executor.instance']).toBe(t.instanceId);
+    expect(container.Labels[CONTAINER_LABELS.instance]).toBe(t.instanceId);
 
     expect((await running).body.status).toBe('timeout');
     expect((await queued).body.status).toBe('timeout');
@@ -76,20 +79,19 @@ describe('admission control, health, metrics and logs under load', () => {
     );
 
     // JSON logs: the request id on every line of the run, the code's length and hash, not its text.
-    const lines = t
-      .logs()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const requested = lines.find((l) => l.reqId === 'adm-running' && l.msg === 'run requested');
-    expect(requested).toMatchObject({
-      codeLength: [...code].length,
-      codeSha256: createHash('sha256').update(code).digest('hex'),
-    });
-    expect(lines.find((l) => l.reqId === 'adm-running' && l.msg === 'run finished')).toMatchObject({
-      status: 'timeout',
-    });
-    expect(lines.find((l) => l.reqId === 'adm-refused' && l.reason === 'queue_full')).toBeDefined();
+    const requested = logged(t.logs(), { event: 'run_requested', reqId: 'adm-running' });
+    expect(requested).toEqual([
+      expect.objectContaining({
+        codeLength: [...code].length,
+        codeSha256: createHash('sha256').update(code).digest('hex'),
+      }),
+    ]);
+    expect(logged(t.logs(), { event: 'run_finished', reqId: 'adm-running' })).toEqual([
+      expect.objectContaining({ status: 'timeout' }),
+    ]);
+    expect(
+      logged(t.logs(), { event: 'run_refused', reqId: 'adm-refused', reason: 'queue_full' }),
+    ).toHaveLength(1);
     expect(t.logs()).not.toContain('distinctive comment');
   });
 
@@ -125,12 +127,11 @@ describe('admission control, health, metrics and logs under load', () => {
       'the container is gone',
       async () => (await containersOfRequest(requestId, t.logs())).length === 0,
     );
-    await until('the run is logged', () => Promise.resolve(t.logs().includes('"clientGone":true')));
-    const finished = t
-      .logs()
-      .split('\n')
-      .filter((l) => l.includes(`"reqId":"${requestId}"`) && l.includes('run finished'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const finished = await until(
+      'the run is logged',
+      () => logged(t.logs(), { event: 'run_finished', reqId: requestId }),
+      (entries) => entries.length > 0,
+    );
     expect(finished).toHaveLength(1);
     expect(finished[0]).toMatchObject({ clientGone: true });
     expect(finished[0].status).not.toBe('timeout');

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { startService, type RunningService } from '../support/service.js';
 import { PrivateEngine } from '../support/private-engine.js';
-import { post, until } from '../support/ops.js';
+import { post } from '../support/ops.js';
+import { until } from '../support/until.js';
 
 const IMAGE = process.env.SANDBOX_IMAGE || 'safe-code-executor-python:3.11';
 
@@ -25,7 +27,7 @@ describe('Docker engine outages', () => {
     if (t) expect(await t.stop()).toBe(0);
     const left = await engine.docker.listContainers({
       all: true,
-      filters: { label: ['safe-code-executor.managed=true'] },
+      filters: { label: [`${CONTAINER_LABELS.managed}=true`] },
     });
     await engine.stop();
     expect(left).toEqual([]);

@@ -1,12 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
+import { LEASE_LABELS } from '../../src/sandbox/container-labels.js';
+import { logged } from '../support/logs.js';
 import { containersOf, docker, startService } from '../support/service.js';
-import { LOOP, post, until } from '../support/ops.js';
+import { LOOP, post } from '../support/ops.js';
+import { until } from '../support/until.js';
 
 const LEASE_MS = 3000;
 
 function leasesOf(instanceId: string) {
   return docker
-    .listVolumes({ filters: { label: [`safe-code-executor.lease-instance=${instanceId}`] } })
+    .listVolumes({ filters: { label: [`${LEASE_LABELS.instance}=${instanceId}`] } })
     .then((answer) => answer.Volumes ?? []);
 }
 
@@ -53,13 +56,14 @@ describe('reaping after a crash (kill -9)', () => {
       // (pino writes asynchronously: the log line may follow the listening line)
       // All of them, each for the dead instance (a container it was creating when killed
       // may have appeared since).
-      let reaped = 0;
-      await until('the reaping is logged', () => {
-        const match = /reaped (\d+) container\(s\): (\d+) dead_instance"/.exec(next?.logs() ?? '');
-        reaped = match && match[1] === match[2] ? Number(match[1]) : 0;
-        return Promise.resolve(reaped > 0);
-      });
-      expect(reaped).toBeGreaterThanOrEqual(left.length);
+      const reaper = next;
+      const [reaped] = await until(
+        'the reaping is logged',
+        () => logged(reaper.logs(), { event: 'containers_reaped' }),
+        (entries) => entries.length > 0,
+      );
+      expect(reaped.byReason).toEqual({ dead_instance: reaped.removed });
+      expect(reaped.removed).toBeGreaterThanOrEqual(left.length);
       // Every container of the live instance is still there.
       const survivorNow = (await containersOf(survivor.instanceId)).map((c) => c.Id);
       expect(survivorNow).toEqual(expect.arrayContaining(survivorContainers));
@@ -92,8 +96,10 @@ describe('reaping after a crash (kill -9)', () => {
         'the watcher reaps it',
         async () => (await containersOf(doomed.instanceId)).length === 0,
       );
-      await until('the reaping is logged', () =>
-        Promise.resolve(/reaped \d+ container\(s\): \d+ dead_instance/.test(watcher.logs())),
+      await until('the reaping of the dead instance is logged', () =>
+        logged(watcher.logs(), { event: 'containers_reaped' }).some(
+          (entry) => (entry.byReason as Record<string, number>).dead_instance > 0,
+        ),
       );
     } finally {
       await doomed.stop('SIGKILL');

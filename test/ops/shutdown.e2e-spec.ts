@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { LEASE_LABELS } from '../../src/sandbox/container-labels.js';
 import { docker, startService } from '../support/service.js';
-import { LOOP, containersOfRequest, metric, post, until } from '../support/ops.js';
+import { LOOP, containersOfRequest, metric, post } from '../support/ops.js';
+import { until } from '../support/until.js';
 
 describe('shutdown on SIGTERM', () => {
   it('refuses new runs, finishes the runs in flight, removes its containers and lease, exits 0', async () => {
@@ -34,7 +36,7 @@ describe('shutdown on SIGTERM', () => {
     expect(await exited).toBe(0);
     expect(await t.containers()).toEqual([]);
     const leases = await docker.listVolumes({
-      filters: { label: [`safe-code-executor.lease-instance=${t.instanceId}`] },
+      filters: { label: [`${LEASE_LABELS.instance}=${t.instanceId}`] },
     });
     expect(leases.Volumes ?? []).toEqual([]);
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type Docker from 'dockerode';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metric, until } from '../support/ops.js';
+import { metric } from '../support/ops.js';
+import { until } from '../support/until.js';
 import {
   containersThatRan,
   docker,
@@ -9,7 +10,7 @@ import {
   type RunningService,
 } from '../support/service.js';
 import { runProgram } from '../support/run.js';
-import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
+import { CONTAINER_LABELS, POOL_LABEL_VALUE } from '../../src/sandbox/container-labels.js';
 
 /** Prints the id of the container it runs in and whether an earlier program left a file in /tmp. */
 const WHERE_AM_I = [
@@ -35,18 +36,20 @@ async function whereAmI(url: string): Promise<{ container: string; sawEarlierFil
 async function idleContainers(t: RunningService): Promise<Docker.ContainerInfo[]> {
   const used = new Set(containersThatRan(t.logs()));
   return (await t.containers()).filter(
-    (c) => c.Labels[CONTAINER_LABELS.pool] && c.State === 'running' && !used.has(c.Id),
+    (c) =>
+      c.Labels[CONTAINER_LABELS.pool] === POOL_LABEL_VALUE &&
+      c.State === 'running' &&
+      !used.has(c.Id),
   );
 }
 
-async function untilIdle(t: RunningService, count: number): Promise<Docker.ContainerInfo[]> {
-  let idle: Docker.ContainerInfo[] = [];
-  for (let attempt = 0; attempt < 150; attempt++) {
-    idle = await idleContainers(t);
-    if (idle.length === count) return idle;
-    await sleep(100);
-  }
-  throw new Error(`expected ${count} idle pool containers, found ${idle.length}`);
+function untilIdle(t: RunningService, count: number): Promise<Docker.ContainerInfo[]> {
+  return until(
+    `${count} idle pool containers`,
+    () => idleContainers(t),
+    (idle) => idle.length === count,
+    { withinMs: 15_000 },
+  );
 }
 
 const POOL_SIZE = 2;

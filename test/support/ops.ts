@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { containersThatRan, docker } from './service.js';
 
 /** Reads one sample of a Prometheus metric from the service's /metrics (0 when absent). */
@@ -8,27 +9,22 @@ export async function metric(url: string, name: string, labels = ''): Promise<nu
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-/** Polls `probe` every 100 ms until it returns true; throws after `limitMs` (a safety net). */
-export async function until(
-  what: string,
-  probe: () => Promise<boolean>,
-  limitMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: { [key: string]: unknown };
 }
 
-/** POST /run with our own request id; resolves with whatever the service answered. */
-export function post(url: string, code: string, requestId?: string): Promise<Answer> {
+/**
+ * POST /run with our own request id (and any other headers, an API key for example); resolves
+ * with whatever the service answered.
+ */
+export function post(
+  url: string,
+  code: string,
+  requestId?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ code });
     const request = http.request(
@@ -39,6 +35,7 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           ...(requestId ? { 'x-request-id': requestId } : {}),
+          ...headers,
         },
       },
       (response) => {
@@ -66,7 +63,7 @@ export function post(url: string, code: string, requestId?: string): Promise<Ans
 export async function containersOfRequest(requestId: string, logs = '') {
   const labelled = await docker.listContainers({
     all: true,
-    filters: { label: [`safe-code-executor.request=${requestId}`] },
+    filters: { label: [`${CONTAINER_LABELS.request}=${requestId}`] },
   });
   const sentTo = new Set(containersThatRan(logs, requestId));
   const pooled =

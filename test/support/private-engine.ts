@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { docker as sharedEngine } from './service.js';
+import { until } from './until.js';
 
 /**
  * A Docker engine of the tests' own (its own socket, data, exec root and pidfile), which they
@@ -45,20 +46,21 @@ export class PrivateEngine {
       { stdio: ['ignore', log, log] },
     );
     this.process = child;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) {
-        this.process = undefined;
-        throw new Error(`dockerd exited (${child.exitCode}); see /tmp/${this.name}-dockerd.log`);
-      }
-      try {
-        await this.docker.ping();
-        return;
-      } catch {
-        if (Date.now() > deadline) throw new Error('the private engine did not answer within 60 s');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
+    await until(
+      'the private engine to answer',
+      async () => {
+        if (child.exitCode !== null) {
+          this.process = undefined;
+          throw new Error(`dockerd exited (${child.exitCode}); see /tmp/${this.name}-dockerd.log`);
+        }
+        return this.docker.ping().then(
+          () => true,
+          () => false,
+        );
+      },
+      Boolean,
+      { withinMs: 60_000, everyMs: 250 },
+    );
   }
 
   /** Stops dockerd (SIGTERM) and waits for it to exit. */

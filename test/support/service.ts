@@ -2,6 +2,9 @@ import Docker from 'dockerode';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
+import { logged } from './logs.js';
+import { until } from './until.js';
 
 /** The real engine, for tests that inspect what the service left on it. */
 export const docker = new Docker();
@@ -85,33 +88,25 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
 export function containersOf(instanceId: string): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({
     all: true,
-    filters: { label: [`safe-code-executor.instance=${instanceId}`] },
+    filters: { label: [`${CONTAINER_LABELS.instance}=${instanceId}`] },
   });
 }
 
 /** Whether a container is one of the pool's and still running (idle, or running a program). */
 function isRunningPoolContainer(container: Docker.ContainerInfo): boolean {
-  return container.Labels['safe-code-executor.pool'] !== undefined && container.State === 'running';
+  return container.Labels[CONTAINER_LABELS.pool] !== undefined && container.State === 'running';
 }
 
 /**
  * Ids of the containers the service sent programs to (of one request, if given), from its log
- * ("program sent to container"): pooled containers are made before any request, so only this
- * line ties a request to its container.
+ * (event program_sent): pooled containers are made before any request, so only this entry
+ * ties a request to its container.
  */
 export function containersThatRan(logs: string, requestId?: string): string[] {
-  const ids: string[] = [];
-  for (const line of logs.split('\n')) {
-    if (!line.includes('program sent to container')) continue;
-    try {
-      const entry = JSON.parse(line) as { container?: unknown; reqId?: unknown };
-      if (requestId !== undefined && entry.reqId !== requestId) continue;
-      if (typeof entry.container === 'string') ids.push(entry.container);
-    } catch {
-      // not a JSON log line
-    }
-  }
-  return ids;
+  const fields = requestId === undefined ? {} : { reqId: requestId };
+  return logged(logs, { event: 'program_sent', ...fields })
+    .map((entry) => entry.container)
+    .filter((id) => typeof id === 'string');
 }
 
 /**
@@ -130,15 +125,14 @@ export async function leftoversNow(
 }
 
 /** See RunningService.leftovers: polls for up to 10 s, for removals happen after the answer. */
-export async function leftoversOf(
+export function leftoversOf(
   instanceId: string,
   logs: () => string,
 ): Promise<Docker.ContainerInfo[]> {
-  let leftovers: Docker.ContainerInfo[] = [];
-  for (let attempt = 0; attempt < 100; attempt++) {
-    leftovers = await leftoversNow(instanceId, logs());
-    if (leftovers.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return leftovers;
+  return until(
+    'no container left behind',
+    () => leftoversNow(instanceId, logs()),
+    (leftovers) => leftovers.length === 0,
+    { withinMs: 10_000, onTimeout: 'return-last' },
+  );
 }

@@ -16,7 +16,7 @@
 # status, on stdout and stderr. With the report on both streams all the program's output is in,
 # so the service need not wait for the engine. The report follows the child's whole exit, C
 # stdio buffers flushed at exit included.
-import builtins, ctypes, importlib.machinery, io, os, sys, threading, types
+import builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, types
 
 TOKEN_BYTES = 32
 REPLACED_STREAMS = []
@@ -87,8 +87,6 @@ def run_program(source):
         tb = None if isinstance(error, SyntaxError) and tb.tb_next is None else tb.tb_next
         sys.excepthook(type(error), error.with_traceback(tb), tb)
         if isinstance(error, KeyboardInterrupt):
-            import signal
-
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)
@@ -143,6 +141,10 @@ if child == 0:
     run_program(source)
 
 os.close(stdin_read)
+# Signals meant for the program (tini forwards SIGTERM and others to its child, this process)
+# reach it as if it were still the launcher's own process.
+for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+    signal.signal(forwarded, lambda number, _frame: os.kill(child, number))
 token = read_exactly(TOKEN_BYTES)
 threading.Thread(target=relay_stdin, args=(stdin_write,), daemon=True).start()
 _, wait_status = os.waitpid(child, 0)

@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeEngine } from '../../../test/support/fake-engine.js';
 import { sandboxFixture, type SandboxFixture } from '../../../test/support/sandbox-fixture.js';
 import { until } from '../../../test/support/until.js';
+
+/** Background work here takes milliseconds: poll often, give up soon. */
+const SOON = { everyMs: 2, withinMs: 2000 };
 import { CONTAINER_LABELS } from '../container-labels.js';
 import { containerSpec } from '../sandbox-policy.js';
 import { EngineUnavailableError } from '../sandbox.errors.js';
@@ -32,7 +35,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 3);
     pool.start();
-    await until(() => pool.stats().idle === 3, 'three containers are idle');
+    await until('three containers are idle', () => pool.stats().idle === 3, Boolean, SOON);
     expect(engine.running()).toHaveLength(3);
     for (const [, container] of engine.containers) {
       expect(container.labels[POOL]).toBe('warm');
@@ -52,7 +55,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
 
     const hit = await pool.acquire(ON_DEMAND);
     expect(hit.pooled).toBe(true);
@@ -72,13 +75,13 @@ describe('WarmPool and ContainerDisposer', () => {
     pool.start();
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) {
-      await until(() => pool.stats().idle === 2, 'the pool is full');
+      await until('the pool is full', () => pool.stats().idle === 2, Boolean, SOON);
       const container = await pool.acquire(ON_DEMAND);
       expect(seen.has(container.id)).toBe(false);
       seen.add(container.id);
       disposer.dispose(container.id);
     }
-    await until(() => pool.stats().removing === 0, 'removals are done');
+    await until('removals are done', () => pool.stats().removing === 0, Boolean, SOON);
     for (const id of seen) expect(engine.containers.has(id)).toBe(false);
     expect(pool.stats()).toMatchObject({ hits: 10, misses: 0 });
   });
@@ -87,14 +90,14 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 2);
     pool.start();
-    await until(() => pool.stats().idle === 2, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 2, Boolean, SOON);
     const creates = () => engine.calls.filter((call) => call.startsWith('create')).length;
 
     const container = await pool.acquire(ON_DEMAND);
     await sleep(20);
     expect(creates()).toBe(2); // one idle container left: nothing is created during the run
     disposer.dispose(container.id);
-    await until(() => pool.stats().idle === 2, 'the pool is full again');
+    await until('the pool is full again', () => pool.stats().idle === 2, Boolean, SOON);
     expect(creates()).toBe(3);
   });
 
@@ -102,21 +105,26 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
     await pool.acquire(ON_DEMAND);
-    await until(() => pool.stats().idle === 1, 'the pool is full again');
+    await until('the pool is full again', () => pool.stats().idle === 1, Boolean, SOON);
   });
 
   it('replaces an idle container that dies and never hands it out', async () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
     const [victim] = engine.running();
 
     engine.containers.get(victim)!.exit(); // killed from outside
-    await until(() => !engine.containers.has(victim), 'the dead container is removed');
-    await until(() => pool.stats().idle === 1, 'a replacement is idle');
+    await until(
+      'the dead container is removed',
+      () => !engine.containers.has(victim),
+      Boolean,
+      SOON,
+    );
+    await until('a replacement is idle', () => pool.stats().idle === 1, Boolean, SOON);
     const container = await pool.acquire(ON_DEMAND);
     expect(container.id).not.toBe(victim);
     expect(container.pooled).toBe(true);
@@ -127,7 +135,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 2);
     pool.start();
-    await until(() => pool.stats().idle === 2, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 2, Boolean, SOON);
     const [first] = engine.running();
     engine.containers.get(first)!.exit();
     await Promise.resolve(); // the exit is observed on the next microtask
@@ -145,24 +153,29 @@ describe('WarmPool and ContainerDisposer', () => {
     await expect(pool.acquire(ON_DEMAND)).rejects.toBeInstanceOf(EngineUnavailableError);
 
     engine.down = false;
-    await until(() => pool.stats().idle === 2, 'the pool is full after the outage');
+    await until('the pool is full after the outage', () => pool.stats().idle === 2, Boolean, SOON);
   });
 
   it('loses its idle containers to an engine restart and gets new ones afterwards', async () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 2);
     pool.start();
-    await until(() => pool.stats().idle === 2, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 2, Boolean, SOON);
     const before = engine.running();
 
     engine.down = true;
     for (const id of before) engine.containers.get(id)!.exit(); // the restart kills them
-    await until(() => pool.stats().idle === 0, 'the dead containers are dropped');
+    await until('the dead containers are dropped', () => pool.stats().idle === 0, Boolean, SOON);
     await sleep(30);
     engine.down = false;
-    await until(() => pool.stats().idle === 2, 'the pool is full after the restart');
+    await until('the pool is full after the restart', () => pool.stats().idle === 2, Boolean, SOON);
     // The removals that failed while the engine was down were retried.
-    await until(() => before.every((id) => !engine.containers.has(id)), 'old containers are gone');
+    await until(
+      'old containers are gone',
+      () => before.every((id) => !engine.containers.has(id)),
+      Boolean,
+      SOON,
+    );
     const container = await pool.acquire(ON_DEMAND);
     expect(before).not.toContain(container.id);
   });
@@ -172,7 +185,7 @@ describe('WarmPool and ContainerDisposer', () => {
     engine.scripts.push({ failStart: new Error('OCI runtime create failed') });
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
     expect(engine.calls).toContain('remove c1');
     expect(engine.containers.has('c1')).toBe(false);
   });
@@ -188,7 +201,7 @@ describe('WarmPool and ContainerDisposer', () => {
     await expect(pool.acquire(ON_DEMAND)).rejects.toBeInstanceOf(EngineUnavailableError);
     expect(engine.containers.has('c1')).toBe(true);
     engine.down = false;
-    await until(() => !engine.containers.has('c1'), 'the container is removed');
+    await until('the container is removed', () => !engine.containers.has('c1'), Boolean, SOON);
   });
 
   it('removes a container made on the spot when its start fails, and reports the failure', async () => {
@@ -196,7 +209,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const pool = poolOf(engine, 0);
     engine.scripts.push({ failStart: new Error('OCI runtime create failed') });
     await expect(pool.acquire(ON_DEMAND)).rejects.toThrow('OCI runtime create failed');
-    await until(() => engine.containers.size === 0, 'the container is removed');
+    await until('the container is removed', () => engine.containers.size === 0, Boolean, SOON);
   });
 
   it('with size 0 creates nothing ahead of time and makes every container on demand', async () => {
@@ -208,7 +221,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const container = await pool.acquire(ON_DEMAND);
     expect(container.pooled).toBe(false);
     disposer.dispose(container.id);
-    await until(() => engine.containers.size === 0, 'the container is removed');
+    await until('the container is removed', () => engine.containers.size === 0, Boolean, SOON);
     await sleep(20);
     expect(engine.containers.size).toBe(0);
     expect(pool.stats()).toMatchObject({ size: 0, idle: 0, hits: 0, misses: 0 });
@@ -218,7 +231,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 3);
     pool.start();
-    await until(() => pool.stats().idle === 3, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 3, Boolean, SOON);
     const used = await pool.acquire(ON_DEMAND);
     disposer.dispose(used.id);
 
@@ -241,7 +254,7 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
     engine.down = true;
     await close(); // the removal fails once and is given up (the reaper's job then)
     expect(pool.stats().removing).toBe(0);
@@ -251,12 +264,12 @@ describe('WarmPool and ContainerDisposer', () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 1);
     pool.start();
-    await until(() => pool.stats().idle === 1, 'the pool is full');
+    await until('the pool is full', () => pool.stats().idle === 1, Boolean, SOON);
     const container: ReadyContainer = await pool.acquire(ON_DEMAND);
     let exited = false;
     void container.exited.then(() => (exited = true));
     await engine.kill(container.id);
-    await until(() => exited, 'the exit is seen by the holder');
+    await until('the exit is seen by the holder', () => exited, Boolean, SOON);
     // A container already handed out is the run's business, not counted as died idle.
     expect(pool.stats().discarded).toBe(0);
   });

@@ -1,13 +1,14 @@
 // AppConfig's decorators need the metadata polyfill, as in main.ts.
 import 'reflect-metadata';
-import { loadAppConfig } from '../src/config/app-config.js';
-import { sandboxPolicyFrom } from '../src/sandbox/sandbox-policy.js';
-import type { RunResult } from '../src/sandbox/run-result.js';
+import { loadAppConfig } from '../../src/config/app-config.js';
+import { sandboxPolicyFrom } from '../../src/sandbox/sandbox-policy.js';
+import type { RunResult } from '../../src/sandbox/run-result.js';
 
 /**
- * The vocabulary of the attack catalogue (attacks.ts): what an attack sends, what it may
- * expect, and how its answer is judged. Shared by the hostile end-to-end suite (test/hostile)
- * and the experiments runner, so both judge the same programs the same way.
+ * The vocabulary of the attack catalogue (cases/, one file per category): what an attack
+ * sends, what it may expect, and how its answer is judged. Shared by the hostile end-to-end
+ * suite (hostile-suite.ts) and the experiments runner (experiments/), so both judge the same
+ * programs the same way.
  */
 
 export const CATEGORIES = [
@@ -124,6 +125,59 @@ export interface AttackOutcome {
 }
 
 export const attackId = (attack: Attack): string => `${attack.category}/${attack.name}`;
+
+// ---------------------------------------------------------------- writing attacks
+
+export const MIB = 1024 * 1024;
+
+/** An attack that sends one Python program and judges its RunResult. */
+export function program(
+  category: Category,
+  name: string,
+  expected: string,
+  code: string | ((context: AttackContext) => string),
+  judge: (result: RunResult, verdict: Verdict, context: AttackContext) => void,
+  options: { stdin?: string; before?: string } = {},
+): Attack {
+  const source = (context: AttackContext) => (typeof code === 'string' ? code : code(context));
+  return {
+    category,
+    name,
+    expected,
+    request: (context) => runRequest(source(context), options.stdin),
+    before: options.before === undefined ? undefined : () => runRequest(options.before ?? ''),
+    judge: (exchange: Exchange, verdict: Verdict, context: AttackContext) => {
+      const result = resultOf(exchange, verdict);
+      if (result) judge(result, verdict, context);
+    },
+  };
+}
+
+/** Python prelude of probe programs: try each action, report "blocked: ..." or "ALLOWED: ...". */
+export const PROBE = `
+import json
+report = {}
+def attempt(name, action):
+    try:
+        value = action()
+        report[name] = "ALLOWED: " + repr(value)[:100]
+    except BaseException as error:
+        report[name] = "blocked: " + type(error).__name__ + ": " + str(error)[:100]
+`;
+export const PRINT_REPORT = '\nprint(json.dumps(report))\n';
+
+export function killedAtTimeLimit(
+  result: RunResult,
+  verdict: Verdict,
+  context: AttackContext,
+): void {
+  verdict.equal(result.status, 'timeout', 'status');
+  verdict.equal(result.exitCode, null, 'exitCode');
+  verdict.ok(
+    result.durationMs >= context.limits.timeoutMs,
+    `ran until the time limit (${result.durationMs} ms)`,
+  );
+}
 
 /** JSON body of POST /run for a program. */
 export function runRequest(code: string, stdin?: string): AttackRequest {
