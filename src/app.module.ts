@@ -16,10 +16,9 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
 @Module({
   imports: [
     LoggingModule,
-    ServeStaticModule.forRoot({
-      rootPath: PUBLIC_DIR,
-      exclude: ['/run', '/health{/*path}', '/metrics', '/docs{/*path}', '/docs-json'],
-    }),
+    // The page at / and its files by name; any other path is the usual JSON 404 (the default
+    // renderPath answered every unknown path with the page, so a typo looked like a success).
+    ServeStaticModule.forRoot({ rootPath: PUBLIC_DIR, renderPath: '/' }),
     ExecutionModule,
     HealthModule,
     MetricsModule,

@@ -11,7 +11,8 @@ import { AppConfig } from './config/app-config.js';
 import { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from './auth/api-key.docs.js';
 import { documentRunLimits } from './execution/run-api-limits.js';
 import { expressTrustProxy } from './config/trust-proxy.setting.js';
-import { assertJsonDepth } from './common/json-depth.js';
+import { assertUtf8JsonBody } from './common/json-body.js';
+import { securityHeaders } from './common/security-headers.js';
 
 /**
  * Everything main.ts does to the application besides listening, shared with the end-to-end
@@ -19,11 +20,15 @@ import { assertJsonDepth } from './common/json-depth.js';
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
-  // body-parser's verify hook sees the raw bytes before JSON.parse; Nest's option type leaves
-  // it out only because Nest uses it itself when rawBody is on, which it is not here.
+  // First, so every answer carries them, the body parser's refusals included.
+  app.use(securityHeaders());
+  // body-parser's verify hook sees the inflated bytes and their charset before JSON.parse;
+  // Nest's option type leaves it out only because Nest uses it itself when rawBody is on,
+  // which it is not here.
   const jsonOptions = {
     limit: config.BODY_LIMIT_BYTES,
-    verify: (_request: unknown, _response: unknown, body: Buffer) => assertJsonDepth(body),
+    verify: (_request: unknown, _response: unknown, body: Buffer, charset: string | null) =>
+      assertUtf8JsonBody(body, charset),
   };
   app.useBodyParser('json', jsonOptions);
   app.disable('x-powered-by');

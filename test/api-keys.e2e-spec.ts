@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { startService, type RunningService } from './support/service.js';
 
@@ -115,5 +116,59 @@ describe('API keys (API_KEYS unset)', () => {
       'API_KEYS=<redacted>: key #1 is 12 characters; use at least 16',
     );
     expect(error?.message).not.toContain('short-secret');
+  });
+});
+
+describe('API keys in the log', () => {
+  it('writes no key, valid or not, in any header, whatever the answer', async () => {
+    const valid = 'logged-key-never-0123456789';
+    const invalid = 'guessed-key-never-0123456789';
+    const proxy = 'proxy-secret-never-0123456789';
+    const cookie = 'cookie-secret-never-0123456789';
+    const t = await startService({ API_KEYS: valid, RATE_LIMIT: '2' });
+    try {
+      const answers = [
+        // A run, a refused key, a body the parser refuses, a validation error, a page, a 404...
+        await request(t.url).post('/run').set('X-API-Key', valid).send(PROGRAM),
+        await request(t.url).post('/run').set('X-API-Key', invalid).send(PROGRAM),
+        await request(t.url)
+          .post('/run')
+          .set('Authorization', `Bearer ${valid}`)
+          .set('Content-Type', 'application/json')
+          .send('{"code": '),
+        await request(t.url).post('/run').set('x-api-key', valid).send({}),
+        await request(t.url)
+          .get('/')
+          .set('Proxy-Authorization', `Basic ${proxy}`)
+          .set('Cookie', `session=${cookie}`)
+          .set('X-API-Key', valid),
+        await request(t.url).get('/no-such-page').set('X-API-Key', invalid),
+        // ...and a run refused by the rate limit (its third counted one; 2 per window).
+        await request(t.url).post('/run').set('X-API-Key', valid).send(PROGRAM),
+      ];
+      expect(answers.map((answer) => answer.status)).toEqual([
+        200,
+        401,
+        400,
+        400,
+        200,
+        expect.any(Number),
+        429,
+      ]);
+      // The requests were logged (so the check below looked at something), their keys not.
+      // A request's line is written once its answer has gone out: wait for the lines.
+      const ids = answers.flatMap((answer) => answer.headers['x-request-id'] ?? []);
+      const unlogged = () => ids.filter((id) => !t.logs().includes(`"reqId":"${id}"`));
+      for (let attempt = 0; attempt < 50 && unlogged().length > 0; attempt++) await sleep(100);
+      expect(unlogged()).toEqual([]);
+      const logs = t.logs();
+      for (const secret of [valid, invalid, proxy, cookie]) {
+        expect({ secret, logged: logs.includes(secret) }).toEqual({ secret, logged: false });
+      }
+      expect(logs).toContain('"x-api-key":"[Redacted]"');
+    } finally {
+      expect(await t.leftovers()).toEqual([]);
+      expect(await t.stop()).toBe(0);
+    }
   });
 });

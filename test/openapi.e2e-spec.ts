@@ -45,11 +45,19 @@ describe('the OpenAPI document at /docs-json', () => {
 
   it('describes every answer of POST /run with its schema', () => {
     const run = document.paths['/run'].post;
-    expect(Object.keys(run.responses).sort()).toEqual(['200', '400', '401', '413', '429', '503']);
+    expect(Object.keys(run.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '413',
+      '415',
+      '429',
+      '503',
+    ]);
     expect(run.responses['200'].content?.['application/json'].schema.$ref).toBe(
       '#/components/schemas/RunResponseDto',
     );
-    for (const status of ['400', '401', '413', '429', '503']) {
+    for (const status of ['400', '401', '413', '415', '429', '503']) {
       expect(run.responses[status].content?.['application/json'].schema.$ref).toBe(
         '#/components/schemas/ErrorResponseDto',
       );

@@ -11,6 +11,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorCode } from './domain-error.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
+import { unsupportedCharsetMessage } from './json-body.js';
 
 /** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -39,6 +40,7 @@ interface BodyParserError {
   status: number;
   expose?: boolean;
   limit?: number;
+  charset?: string;
   message: string;
 }
 
@@ -134,8 +136,10 @@ function bodyParserMessage(error: BodyParserError): string {
     case 'entity.parse.failed':
       return `request body is not valid JSON (${error.message})`;
     case 'encoding.unsupported':
-    case 'charset.unsupported':
       return error.message;
+    case 'charset.unsupported':
+      // body-parser's own refusal (a charset not even utf-*) says what is accepted too.
+      return unsupportedCharsetMessage(error.charset ?? '?');
     default:
       return error.expose ? error.message : 'bad request body';
   }

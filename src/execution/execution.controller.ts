@@ -5,6 +5,7 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
+  ApiUnsupportedMediaTypeResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key.docs.js';
@@ -46,6 +47,11 @@ export class ExecutionController {
   @ApiPayloadTooLargeResponse({
     type: ErrorResponseDto,
     description: 'The request body is over the body limit.',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    type: ErrorResponseDto,
+    description:
+      'The body is JSON in a charset other than UTF-8, or has a Content-Encoding other than gzip, deflate or br.',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorResponseDto,

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../common/request-context.js';
+import { SECRET_HEADER_PATHS } from './secret-headers.js';
 
 /** Probes and scrapes arrive every few seconds; a line each would drown the runs. */
 function isRoutine(request: IncomingMessage): boolean {
@@ -12,7 +13,7 @@ function isRoutine(request: IncomingMessage): boolean {
 /**
  * Structured JSON logs (pino) for the whole app, one line per request with its id. The id
  * is the caller's X-Request-Id when sane, else a fresh UUID; it is echoed in the answer and
- * put on the run's container labels. Request bodies (the code) are never logged.
+ * put on the run's container labels. Request bodies (the code) and credentials are never logged.
  */
 @Module({
   imports: [
@@ -28,7 +29,7 @@ function isRoutine(request: IncomingMessage): boolean {
             return id;
           },
           autoLogging: { ignore: isRoutine },
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          redact: SECRET_HEADER_PATHS,
         },
       }),
     }),

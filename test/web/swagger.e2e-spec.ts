@@ -62,7 +62,7 @@ describe('Swagger UI at /docs in a real browser', () => {
       .locator(`${OPERATION} .responses-table:not(.live-responses-table) > tbody > tr.response`)
       .all();
     const documented = await Promise.all(rows.map((row) => row.getAttribute('data-code')));
-    expect(documented).toEqual(['200', '400', '401', '413', '429', '503']);
+    expect(documented).toEqual(['200', '400', '401', '413', '415', '429', '503']);
     // Swagger UI's scripts, styles and fonts all came from this server: it works offline.
     expect(opened.foreignRequests).toEqual([]);
     expect(opened.pageErrors).toEqual([]);

@@ -1,4 +1,4 @@
-import { deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import {
   resultOf,
   type Attack,
@@ -93,6 +93,12 @@ const codeLimit: Attack[] = CODE_UNITS.flatMap(([label, unit, unitLength]) => [
 
 const PRINT_STDIN = 'import sys\nprint(repr(sys.stdin.read()))';
 
+const PRINT_ONE = '{"code":"print(1)"}';
+const TOO_DEEP = 'request body must not nest arrays or objects more than 32 levels deep';
+const NOT_UTF8 = 'request body is not valid UTF-8';
+const UTF8_ONLY = (charset: string) =>
+  `unsupported charset "${charset}": the body must be JSON in UTF-8`;
+
 export const apiAttacks: Attack[] = [
   ...codeLimit,
   api(
@@ -172,7 +178,7 @@ export const apiAttacks: Attack[] = [
         v.equal(exchange.status, 400, 'HTTP status');
         const message = (exchange.json as { message?: string } | undefined)?.message ?? '';
         v.ok(
-          /JSON|code must be a string|levels deep/.test(message),
+          /JSON|UTF-8|code must be a string|levels deep/.test(message),
           `message (${message.slice(0, 80)})`,
         );
       },
@@ -228,6 +234,118 @@ export const apiAttacks: Attack[] = [
     () => ({ body: '{"code":"print(1)"}', headers: { 'content-encoding': 'zstd-evil' } }),
     rejected(415, /encoding/),
   ),
+  // JSON is UTF-8 (RFC 8259): any other charset is refused before the body is looked at, so the
+  // nesting check and the parser always read the same text.
+  api(
+    'deep nesting written in UTF-7',
+    '415 naming UTF-8 (the nesting check read the raw bytes, the parser UTF-7: a 500)',
+    () => ({
+      body: `{"code":"print(1)","stdin":${utf7(deepArrays(20_000))}}`,
+      headers: { 'content-type': 'application/json; charset=utf-7' },
+    }),
+    rejected(415, UTF8_ONLY('UTF-7')),
+  ),
+  api(
+    'deep nesting in UTF-7, gzipped',
+    '415 naming UTF-8',
+    () => ({
+      body: gzipSync(`{"code":"print(1)","stdin":${utf7(deepArrays(20_000))}}`),
+      headers: { 'content-type': 'application/json; charset=utf-7', 'content-encoding': 'gzip' },
+    }),
+    rejected(415, UTF8_ONLY('UTF-7')),
+  ),
+  ...(
+    [
+      ['utf-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PRINT_ONE, 'utf16le')])],
+      ['utf-16le', Buffer.from(PRINT_ONE, 'utf16le')],
+      ['utf-16be', Buffer.from(PRINT_ONE, 'utf16le').swap16()],
+      ['utf-32', Buffer.from(PRINT_ONE)],
+      ['utf8', Buffer.from(PRINT_ONE)],
+      ['iso-8859-1', Buffer.from(PRINT_ONE)],
+    ] as const
+  ).map(([charset, body]) =>
+    api(
+      `JSON declared as charset=${charset}`,
+      '415 naming UTF-8',
+      () => ({ body, headers: { 'content-type': `application/json; charset=${charset}` } }),
+      rejected(415, UTF8_ONLY(charset.toUpperCase())),
+    ),
+  ),
+  api(
+    'UTF-16 with a byte order mark, no charset',
+    '400: not valid UTF-8',
+    () => ({ body: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PRINT_ONE, 'utf16le')]) }),
+    rejected(400, NOT_UTF8),
+  ),
+  api(
+    'invalid UTF-8 inside a string',
+    '400: not valid UTF-8 (not run with U+FFFD in its place)',
+    () => ({
+      body: Buffer.concat([
+        Buffer.from('{"code":"print(\''),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('\')"}'),
+      ]),
+    }),
+    rejected(400, NOT_UTF8),
+  ),
+  ...(['UTF-8', 'utf-8', '"utf-8"'] as const).map((charset) =>
+    api(
+      `charset=${charset}`,
+      'runs: UTF-8 however it is spelled',
+      () => ({
+        body: PRINT_ONE,
+        headers: { 'content-type': `application/json; charset=${charset}` },
+      }),
+      ranCleanly('success', '1'),
+    ),
+  ),
+  api(
+    'UTF-8 with a byte order mark',
+    'runs: the mark is not part of the text',
+    () => ({ body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(PRINT_ONE)]) }),
+    ranCleanly('success', '1'),
+  ),
+  api(
+    'deep nesting after a UTF-8 byte order mark',
+    '400 naming the nesting limit',
+    () => ({
+      body: Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from(`{"code":"print(1)","stdin":${deepArrays(20_000)}}`),
+      ]),
+    }),
+    rejected(400, TOO_DEEP),
+  ),
+  ...(
+    [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const
+  ).map(([encoding, squeeze]) =>
+    api(
+      `deep nesting, Content-Encoding ${encoding}`,
+      '400 naming the nesting limit: the check reads the inflated body',
+      () => ({
+        body: squeeze(Buffer.from(`{"code":"print(1)","stdin":${deepArrays(20_000)}}`)),
+        headers: { 'content-encoding': encoding },
+      }),
+      rejected(400, TOO_DEEP),
+    ),
+  ),
+  api(
+    'Content-Encoding gzip on a body that is not gzip',
+    '400',
+    () => ({ body: PRINT_ONE, headers: { 'content-encoding': 'gzip' } }),
+    (exchange, verdict) => verdict.equal(exchange.status, 400, 'HTTP status'),
+  ),
+  api(
+    'Content-Encoding gzip twice',
+    '415 unsupported content encoding',
+    () => ({ body: gzipSync(gzipSync(PRINT_ONE)), headers: { 'content-encoding': 'gzip, gzip' } }),
+    rejected(415, /encoding/),
+  ),
 ];
 
 function compress(encoding: 'gzip' | 'deflate', text: string): Buffer {
@@ -236,4 +354,13 @@ function compress(encoding: 'gzip' | 'deflate', text: string): Buffer {
 
 function compressedBomb(encoding: 'gzip' | 'deflate'): Buffer {
   return compress(encoding, `{"code":"print(1)"${' '.repeat(64 * 1024 * 1024)}}`);
+}
+
+function deepArrays(depth: number): string {
+  return '['.repeat(depth) + ']'.repeat(depth);
+}
+
+/** `text` in UTF-7 with every character base64-encoded, as a UTF-7 encoder may write brackets. */
+function utf7(text: string): string {
+  return `+${Buffer.from(text, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
 }
