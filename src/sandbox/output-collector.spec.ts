@@ -129,6 +129,18 @@ describe('OutputCollector end report', () => {
     expect(collector.result().stdout).toBe(text);
   });
 
+  it('stops looking for the report once the output limit is passed', async () => {
+    const collector = new OutputCollector(4, () => undefined, undefined, 'cafe');
+    collector.write(frame(1, 'abcdef'));
+    collector.write(frame(1, REPORT(0)));
+    collector.write(frame(2, REPORT(0)));
+    const pending = Symbol('pending');
+    await expect(Promise.race([collector.programEnded, Promise.resolve(pending)])).resolves.toBe(
+      pending,
+    );
+    expect(collector.result()).toMatchObject({ stdout: 'abcd', truncated: true });
+  });
+
   it('does not count the report against the output limit', () => {
     let stopped = false;
     const collector = new OutputCollector(4, () => (stopped = true), undefined, 'cafe');

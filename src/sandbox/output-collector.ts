@@ -102,6 +102,9 @@ export class OutputCollector {
         payload = payload.subarray(1);
       }
     }
+    // Past the limit nothing more is kept and the end report no longer decides the answer
+    // (the engine's record of the kill does), so the rest of a flood costs no scanning.
+    if (this.overLimit) return;
     if (this.endScanners) {
       const scanner = this.endScanners[stream];
       payload = scanner.feed(payload);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { toRunResult, type RunOutcome } from './run-result.js';
+import { toRunResult, withoutTrailingNewlines, type RunOutcome } from './run-result.js';
 
 function outcome(overrides: Partial<RunOutcome> = {}): RunOutcome {
   return {
@@ -63,5 +63,34 @@ describe('toRunResult', () => {
       }),
     );
     expect(result).toMatchObject({ status: 'runtime_error', exitCode: null, truncated: true });
+  });
+});
+
+describe('withoutTrailingNewlines', () => {
+  it('drops every trailing CR and LF and nothing else', () => {
+    expect(withoutTrailingNewlines('')).toBe('');
+    expect(withoutTrailingNewlines('\n\r\n')).toBe('');
+    expect(withoutTrailingNewlines(' a \r\n\n')).toBe(' a ');
+    expect(withoutTrailingNewlines('a\n\nb')).toBe('a\n\nb');
+    expect(withoutTrailingNewlines('a\t \n')).toBe('a\t ');
+  });
+
+  it('agrees with /[\\r\\n]+$/ on every short string of CR, LF and letters', () => {
+    const alphabet = ['\r', '\n', 'a'];
+    const strings = [''];
+    for (let length = 1; length <= 6; length++) {
+      for (const prefix of strings.filter((s) => s.length === length - 1)) {
+        strings.push(...alphabet.map((c) => prefix + c));
+      }
+    }
+    for (const text of strings) {
+      expect(withoutTrailingNewlines(text)).toBe(text.replace(/[\r\n]+$/, ''));
+    }
+  });
+
+  it('leaves a run of 65,000 newlines before a letter as it is, and trims one after it', () => {
+    const newlines = '\n'.repeat(65000);
+    expect(withoutTrailingNewlines(newlines + 'x')).toBe(newlines + 'x');
+    expect(withoutTrailingNewlines('x' + newlines)).toBe('x');
   });
 });

@@ -46,7 +46,7 @@ export function toRunResult({
         : 'runtime_error';
   const killed = timedOut || exit.oomKilled || (stoppedForOutput && exit.exitCode !== 0);
   return {
-    output: output.merged.replace(/[\r\n]+$/, ''),
+    output: withoutTrailingNewlines(output.merged),
     stdout: output.stdout,
     stderr: output.stderr,
     exitCode: killed ? null : exit.exitCode,
@@ -54,4 +54,18 @@ export function toRunResult({
     durationMs: Math.round(durationMs),
     truncated: output.truncated,
   };
+}
+
+/**
+ * Drops trailing CR and LF characters, scanning back from the end. Not a regular expression:
+ * `/[\r\n]+$/` retries from every newline of a run, so 65,000 of them cost seconds.
+ */
+export function withoutTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const code = text.charCodeAt(end - 1);
+    if (code !== 0x0a && code !== 0x0d) break;
+    end--;
+  }
+  return text.slice(0, end);
 }
