@@ -29,6 +29,20 @@ hostileSuite('output', outputAttacks, {
       expect(newlines.stallSeconds).toBeLessThan(letters.stallSeconds + STALL_NOISE_SECONDS);
       expect(newlines.cpuSeconds).toBeLessThan(letters.cpuSeconds + CPU_NOISE_SECONDS);
     });
+
+    it('decodes stdout and stderr each on its own: a character split across them is not joined', async () => {
+      // e2 80 on stdout + ae on stderr would decode, merged, as U+202E (right-to-left override).
+      const code = 'import os\nos.write(1, b"\\xe2\\x80")\nos.write(2, b"\\xae")';
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const result = await runProgram(service().url, code);
+        expect(result).toMatchObject({
+          status: 'success',
+          stdout: '\uFFFD',
+          stderr: '\uFFFD',
+          output: '\uFFFD\uFFFD',
+        });
+      }
+    });
   },
 });
 
