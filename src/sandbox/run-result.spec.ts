@@ -54,15 +54,61 @@ describe('toRunResult', () => {
     });
   });
 
-  it('reports a program stopped at the output limit as truncated with no exit code', () => {
-    const result = toRunResult(
-      outcome({
-        stoppedForOutput: true,
-        exit: { exitCode: 137, oomKilled: false },
-        output: { merged: 'xxxx', stdout: 'xxxx', stderr: '', truncated: true },
-      }),
-    );
-    expect(result).toMatchObject({ status: 'runtime_error', exitCode: null, truncated: true });
+  describe('output past the cap', () => {
+    const truncated = { merged: 'xxxx', stdout: 'xxxx', stderr: '', truncated: true };
+
+    it('is output_limit_exceeded with no exit code when the kill stopped the program', () => {
+      const result = toRunResult(
+        outcome({
+          stoppedForOutput: true,
+          exit: { exitCode: 137, oomKilled: false },
+          output: truncated,
+        }),
+      );
+      expect(result).toMatchObject({
+        status: 'output_limit_exceeded',
+        exitCode: null,
+        truncated: true,
+      });
+    });
+
+    it('is output_limit_exceeded with the program’s exit code when it exited before the kill', () => {
+      for (const exitCode of [0, 3]) {
+        expect(
+          toRunResult(
+            outcome({
+              stoppedForOutput: true,
+              exit: { exitCode, oomKilled: false },
+              output: truncated,
+            }),
+          ),
+        ).toMatchObject({ status: 'output_limit_exceeded', exitCode, truncated: true });
+      }
+    });
+
+    it('outranks the time limit and the memory limit seen at the same time', () => {
+      const killed = { exitCode: 137, oomKilled: false };
+      expect(
+        toRunResult(
+          outcome({ stoppedForOutput: true, timedOut: true, exit: killed, output: truncated }),
+        ),
+      ).toMatchObject({ status: 'output_limit_exceeded', exitCode: null });
+      expect(
+        toRunResult(
+          outcome({
+            stoppedForOutput: true,
+            exit: { exitCode: 137, oomKilled: true },
+            output: truncated,
+          }),
+        ),
+      ).toMatchObject({ status: 'output_limit_exceeded', exitCode: null });
+    });
+  });
+
+  it('ranks the time limit above the memory limit when both are seen', () => {
+    expect(
+      toRunResult(outcome({ timedOut: true, exit: { exitCode: 137, oomKilled: true } })),
+    ).toMatchObject({ status: 'timeout', exitCode: null });
   });
 });
 

@@ -43,6 +43,22 @@ hostileSuite('output', outputAttacks, {
         });
       }
     });
+
+    it('answers output_limit_exceeded for output past the cap, whether the program exits first or not (4 at once)', async () => {
+      const code = 'import sys\nsys.stdout.write("x" * 100000)';
+      for (let round = 0; round < 4; round++) {
+        const results = await Promise.all([1, 2, 3, 4].map(() => runProgram(service().url, code)));
+        for (const result of results) {
+          expect(result).toMatchObject({
+            status: 'output_limit_exceeded',
+            truncated: true,
+          });
+          // The program's own exit code if it exited before the kill, null if it was killed.
+          expect([0, null]).toContain(result.exitCode);
+        }
+      }
+      expect(await service().leftovers()).toEqual([]);
+    });
   },
 });
 
