@@ -97,6 +97,7 @@ describe('the OpenAPI document at /docs-json', () => {
       'runtime_error',
       'timeout',
       'memory_exceeded',
+      'output_limit_exceeded',
     ]);
     for (const field of ['statusCode', 'message', 'error']) {
       expect(ErrorResponseDto.properties[field].example).toBeDefined();

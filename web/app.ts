@@ -7,7 +7,7 @@ interface RunResult {
   stdout: string;
   stderr: string;
   exitCode: number | null;
-  status: 'success' | 'runtime_error' | 'timeout' | 'memory_exceeded';
+  status: 'success' | 'runtime_error' | 'timeout' | 'memory_exceeded' | 'output_limit_exceeded';
   durationMs: number;
   truncated: boolean;
 }
@@ -24,6 +24,7 @@ const STATUS_LABELS: Record<RunResult['status'], string> = {
   runtime_error: 'Runtime error',
   timeout: 'Timed out',
   memory_exceeded: 'Memory exceeded',
+  output_limit_exceeded: 'Output limit exceeded',
 };
 
 const KEY_STORAGE = 'safe-code-executor.api-key';
@@ -145,6 +146,7 @@ function explainStatus(result: RunResult): string | undefined {
       return 'The program used more memory than the sandbox allows, so it was stopped.';
     case 'success':
     case 'runtime_error':
+    case 'output_limit_exceeded': // the truncation notice says it
       return undefined;
   }
 }

@@ -62,6 +62,44 @@ describe('OutputCollector', () => {
     expect(stdout).toBe('a\uFFFD\uFFFD\u0000b');
     expect(JSON.parse(JSON.stringify({ stdout }))).toEqual({ stdout });
   });
+
+  it('decodes each stream on its own: bytes of the two streams never form one character', () => {
+    const collector = new OutputCollector(1024, () => undefined);
+    // e2 80 ae is U+202E (right-to-left override) when read as one sequence.
+    collector.write(frame(1, Buffer.from([0xe2, 0x80])));
+    collector.write(frame(2, Buffer.from([0xae])));
+    expect(collector.result()).toEqual({
+      merged: '\uFFFD\uFFFD',
+      stdout: '\uFFFD',
+      stderr: '\uFFFD',
+      truncated: false,
+    });
+  });
+
+  it('decodes a character split across writes of one stream, placed where it completes', () => {
+    const collector = new OutputCollector(1024, () => undefined);
+    collector.write(frame(1, Buffer.from([0x61, 0xe2, 0x80])));
+    collector.write(frame(2, 'b'));
+    collector.write(frame(1, Buffer.from([0xae, 0x63])));
+    expect(collector.result()).toEqual({
+      merged: 'ab\u202Ec',
+      stdout: 'a\u202Ec',
+      stderr: 'b',
+      truncated: false,
+    });
+  });
+
+  it('keeps a leading byte order mark of either stream', () => {
+    const collector = new OutputCollector(1024, () => undefined);
+    collector.write(frame(2, '\uFEFFerr'));
+    collector.write(frame(1, '\uFEFFout'));
+    expect(collector.result()).toEqual({
+      merged: '\uFEFFerr\uFEFFout',
+      stdout: '\uFEFFout',
+      stderr: '\uFEFFerr',
+      truncated: false,
+    });
+  });
 });
 
 const MARKER = 0x06;
@@ -127,6 +165,18 @@ describe('OutputCollector end report', () => {
     const text = `\x1eSCE-END beef 0 0\x1e|\x1eSCE-END cafe x\x1e|\x1eSCE-END ca`;
     collector.write(frame(1, text));
     expect(collector.result().stdout).toBe(text);
+  });
+
+  it('stops looking for the report once the output limit is passed', async () => {
+    const collector = new OutputCollector(4, () => undefined, undefined, 'cafe');
+    collector.write(frame(1, 'abcdef'));
+    collector.write(frame(1, REPORT(0)));
+    collector.write(frame(2, REPORT(0)));
+    const pending = Symbol('pending');
+    await expect(Promise.race([collector.programEnded, Promise.resolve(pending)])).resolves.toBe(
+      pending,
+    );
+    expect(collector.result()).toMatchObject({ stdout: 'abcd', truncated: true });
   });
 
   it('does not count the report against the output limit', () => {

@@ -1,14 +1,16 @@
+import { TextDecoder } from 'node:util';
 import { ProgramEndScanner, programEndPrefix, type ProgramEnd } from './launcher/program-end.js';
 
 export type StreamName = 'stdout' | 'stderr';
 
-interface Chunk {
+/** Text of one stream, decoded as it arrived. */
+interface Piece {
   stream: StreamName;
-  bytes: Buffer;
+  text: string;
 }
 
 export interface CollectedOutput {
-  /** stdout and stderr merged in the order the program wrote them. */
+  /** stdout and stderr merged in the order they arrived, each decoded on its own. */
   merged: string;
   stdout: string;
   stderr: string;
@@ -16,7 +18,6 @@ export interface CollectedOutput {
 }
 
 const HEADER_BYTES = 8;
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
  * Reads Docker's multiplexed attach stream (8-byte frame headers: stream id, 3 zero bytes,
@@ -24,7 +25,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * limit is dropped as it arrives, so a flood never costs the service more than the limit.
  */
 export class OutputCollector {
-  private readonly chunks: Chunk[] = [];
+  private readonly pieces: Piece[] = [];
+  /**
+   * One streaming UTF-8 decoder per stream: a character split across writes of one stream
+   * still decodes, and bytes of the two streams never combine into one (`e2 80` on stdout and
+   * `ae` on stderr are two U+FFFD, not a right-to-left override). Invalid sequences become
+   * U+FFFD, so the JSON answer is always valid; a leading BOM is output like any character.
+   */
+  private readonly decoders: Record<StreamName, TextDecoder> = {
+    stdout: new TextDecoder('utf-8', { ignoreBOM: true }),
+    stderr: new TextDecoder('utf-8', { ignoreBOM: true }),
+  };
   /** Bytes of a frame header split across reads. */
   private header: Buffer = Buffer.alloc(0);
   /** The frame being read, if its header is complete. */
@@ -102,6 +113,9 @@ export class OutputCollector {
         payload = payload.subarray(1);
       }
     }
+    // Past the limit nothing more is kept and the end report no longer decides the answer
+    // (the engine's record of the kill does), so the rest of a flood costs no scanning.
+    if (this.overLimit) return;
     if (this.endScanners) {
       const scanner = this.endScanners[stream];
       payload = scanner.feed(payload);
@@ -117,7 +131,7 @@ export class OutputCollector {
     const room = this.limitBytes - this.kept;
     const bytes = payload.length <= room ? payload : payload.subarray(0, room);
     if (bytes.length > 0) {
-      this.chunks.push({ stream, bytes: Buffer.from(bytes) });
+      this.append(stream, this.decoders[stream].decode(bytes, { stream: true }));
       this.kept += bytes.length;
     }
     if (payload.length > room) {
@@ -133,19 +147,20 @@ export class OutputCollector {
         this.keep(stream, this.endScanners[stream].flush());
       }
     }
-    const merged = Buffer.concat(this.chunks.map((c) => c.bytes));
-    const of = (name: StreamName) =>
-      Buffer.concat(this.chunks.filter((c) => c.stream === name).map((c) => c.bytes));
+    // A character left incomplete at the end of its stream (or cut at the limit) is U+FFFD.
+    for (const stream of ['stdout', 'stderr'] as const) {
+      this.append(stream, this.decoders[stream].decode());
+    }
+    const text = (pieces: Piece[]) => pieces.map((piece) => piece.text).join('');
     return {
-      merged: decode(merged),
-      stdout: decode(of('stdout')),
-      stderr: decode(of('stderr')),
+      merged: text(this.pieces),
+      stdout: text(this.pieces.filter((piece) => piece.stream === 'stdout')),
+      stderr: text(this.pieces.filter((piece) => piece.stream === 'stderr')),
       truncated: this.overLimit,
     };
   }
-}
 
-/** UTF-8 with invalid sequences replaced by U+FFFD, so the JSON answer is always valid. */
-function decode(bytes: Buffer): string {
-  return utf8.decode(bytes);
+  private append(stream: StreamName, text: string): void {
+    if (text.length > 0) this.pieces.push({ stream, text });
+  }
 }

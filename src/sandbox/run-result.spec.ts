@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { toRunResult, type RunOutcome } from './run-result.js';
+import { toRunResult, withoutTrailingNewlines, type RunOutcome } from './run-result.js';
 
 function outcome(overrides: Partial<RunOutcome> = {}): RunOutcome {
   return {
@@ -54,14 +54,89 @@ describe('toRunResult', () => {
     });
   });
 
-  it('reports a program stopped at the output limit as truncated with no exit code', () => {
-    const result = toRunResult(
-      outcome({
-        stoppedForOutput: true,
-        exit: { exitCode: 137, oomKilled: false },
-        output: { merged: 'xxxx', stdout: 'xxxx', stderr: '', truncated: true },
-      }),
-    );
-    expect(result).toMatchObject({ status: 'runtime_error', exitCode: null, truncated: true });
+  describe('output past the cap', () => {
+    const truncated = { merged: 'xxxx', stdout: 'xxxx', stderr: '', truncated: true };
+
+    it('is output_limit_exceeded with no exit code when the kill stopped the program', () => {
+      const result = toRunResult(
+        outcome({
+          stoppedForOutput: true,
+          exit: { exitCode: 137, oomKilled: false },
+          output: truncated,
+        }),
+      );
+      expect(result).toMatchObject({
+        status: 'output_limit_exceeded',
+        exitCode: null,
+        truncated: true,
+      });
+    });
+
+    it('is output_limit_exceeded with the program’s exit code when it exited before the kill', () => {
+      for (const exitCode of [0, 3]) {
+        expect(
+          toRunResult(
+            outcome({
+              stoppedForOutput: true,
+              exit: { exitCode, oomKilled: false },
+              output: truncated,
+            }),
+          ),
+        ).toMatchObject({ status: 'output_limit_exceeded', exitCode, truncated: true });
+      }
+    });
+
+    it('outranks the time limit and the memory limit seen at the same time', () => {
+      const killed = { exitCode: 137, oomKilled: false };
+      expect(
+        toRunResult(
+          outcome({ stoppedForOutput: true, timedOut: true, exit: killed, output: truncated }),
+        ),
+      ).toMatchObject({ status: 'output_limit_exceeded', exitCode: null });
+      expect(
+        toRunResult(
+          outcome({
+            stoppedForOutput: true,
+            exit: { exitCode: 137, oomKilled: true },
+            output: truncated,
+          }),
+        ),
+      ).toMatchObject({ status: 'output_limit_exceeded', exitCode: null });
+    });
+  });
+
+  it('ranks the time limit above the memory limit when both are seen', () => {
+    expect(
+      toRunResult(outcome({ timedOut: true, exit: { exitCode: 137, oomKilled: true } })),
+    ).toMatchObject({ status: 'timeout', exitCode: null });
+  });
+});
+
+describe('withoutTrailingNewlines', () => {
+  it('drops every trailing CR and LF and nothing else', () => {
+    expect(withoutTrailingNewlines('')).toBe('');
+    expect(withoutTrailingNewlines('\n\r\n')).toBe('');
+    expect(withoutTrailingNewlines(' a \r\n\n')).toBe(' a ');
+    expect(withoutTrailingNewlines('a\n\nb')).toBe('a\n\nb');
+    expect(withoutTrailingNewlines('a\t \n')).toBe('a\t ');
+  });
+
+  it('agrees with /[\\r\\n]+$/ on every short string of CR, LF and letters', () => {
+    const alphabet = ['\r', '\n', 'a'];
+    const strings = [''];
+    for (let length = 1; length <= 6; length++) {
+      for (const prefix of strings.filter((s) => s.length === length - 1)) {
+        strings.push(...alphabet.map((c) => prefix + c));
+      }
+    }
+    for (const text of strings) {
+      expect(withoutTrailingNewlines(text)).toBe(text.replace(/[\r\n]+$/, ''));
+    }
+  });
+
+  it('leaves a run of 65,000 newlines before a letter as it is, and trims one after it', () => {
+    const newlines = '\n'.repeat(65000);
+    expect(withoutTrailingNewlines(newlines + 'x')).toBe(newlines + 'x');
+    expect(withoutTrailingNewlines('x' + newlines)).toBe('x');
   });
 });

@@ -1,8 +1,17 @@
 import type { CollectedOutput } from './output-collector.js';
 import type { ContainerExit } from './engine/container-engine.js';
 
-export const RUN_STATUSES = ['success', 'runtime_error', 'timeout', 'memory_exceeded'] as const;
+export const RUN_STATUSES = [
+  'success',
+  'runtime_error',
+  'timeout',
+  'memory_exceeded',
+  'output_limit_exceeded',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** What a container's main process leaves when the engine kills it with SIGKILL (128 + 9). */
+const KILLED_EXIT_CODE = 137;
 
 /** What one program did, as the API reports it. */
 export interface RunResult {
@@ -15,7 +24,10 @@ export interface RunResult {
   status: RunStatus;
   /** Wall time of the program itself, from start to exit or kill. */
   durationMs: number;
-  /** True when output passed the output limit and was cut there (the program was then stopped). */
+  /**
+   * True when output passed the output limit and was cut there (the program was then stopped);
+   * exactly when the status is output_limit_exceeded.
+   */
   truncated: boolean;
 }
 
@@ -37,21 +49,46 @@ export function toRunResult({
   output,
   durationMs,
 }: RunOutcome): RunResult {
-  const status: RunStatus = timedOut
-    ? 'timeout'
-    : exit.oomKilled
-      ? 'memory_exceeded'
-      : exit.exitCode === 0
-        ? 'success'
-        : 'runtime_error';
-  const killed = timedOut || exit.oomKilled || (stoppedForOutput && exit.exitCode !== 0);
+  // The kill at the cap lands after the program may have exited by itself: the engine's
+  // SIGKILL exit code tells which. A program that exits 137 itself reads as killed.
+  const killed =
+    timedOut || exit.oomKilled || (stoppedForOutput && exit.exitCode === KILLED_EXIT_CODE);
   return {
-    output: output.merged.replace(/[\r\n]+$/, ''),
+    output: withoutTrailingNewlines(output.merged),
     stdout: output.stdout,
     stderr: output.stderr,
     exitCode: killed ? null : exit.exitCode,
-    status,
+    status: statusOf(exit, timedOut, output.truncated),
     durationMs: Math.round(durationMs),
     truncated: output.truncated,
   };
+}
+
+/**
+ * One verdict per program, whatever the timing. Several endings can be seen at once, for a kill
+ * at one limit takes the engine tens of milliseconds while the program may reach another or
+ * exit by itself; so they rank: output past the cap (what the program wrote, fixed once
+ * written, and the answer is `truncated` exactly then), the time limit (the service's timer
+ * fired before the engine saw the end), the memory limit (the engine's OOM record, which an OOM
+ * kill of any process in the container sets), then the program's own exit status.
+ */
+function statusOf(exit: ContainerExit, timedOut: boolean, truncated: boolean): RunStatus {
+  if (truncated) return 'output_limit_exceeded';
+  if (timedOut) return 'timeout';
+  if (exit.oomKilled) return 'memory_exceeded';
+  return exit.exitCode === 0 ? 'success' : 'runtime_error';
+}
+
+/**
+ * Drops trailing CR and LF characters, scanning back from the end. Not a regular expression:
+ * `/[\r\n]+$/` retries from every newline of a run, so 65,000 of them cost seconds.
+ */
+export function withoutTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const code = text.charCodeAt(end - 1);
+    if (code !== 0x0a && code !== 0x0d) break;
+    end--;
+  }
+  return text.slice(0, end);
 }

@@ -104,7 +104,11 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     const { service } = sandboxOf(engine, noPool({ SANDBOX_OUTPUT_LIMIT_BYTES: '1024' }));
     const result = await service.run({ code: 'x' });
     expect(engine.killed).toEqual(['c1']);
-    expect(result.truncated).toBe(true);
+    expect(result).toMatchObject({
+      status: 'output_limit_exceeded',
+      exitCode: null,
+      truncated: true,
+    });
     expect(result.stdout).toBe('x'.repeat(1024));
   });
 

@@ -32,6 +32,7 @@ const EXPECTED: Record<string, (result: Awaited<ReturnType<typeof runProgram>>) 
     expect(r.stdout).toContain('16 MB');
   },
   flood: (r) => {
+    expect(r.status).toBe('output_limit_exceeded');
     expect(r.truncated).toBe(true);
   },
 };

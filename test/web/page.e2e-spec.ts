@@ -170,7 +170,7 @@ describe('the web page in a real browser', () => {
     const { page } = desktop;
     await page.selectOption('#examples', 'flood');
     await page.click('#run');
-    await finishedBadge(page);
+    expect(await finishedBadge(page)).toBe('Output limit exceeded');
     expect(await page.locator('#truncated').isVisible()).toBe(true);
     expect(await page.locator('#truncated').innerText()).toContain('Output truncated');
   });

@@ -21,13 +21,19 @@ export class RunResponseDto implements RunResult {
   stderr!: string;
 
   /**
-   * The program's exit code; null when the sandbox killed it (time or memory limit).
+   * The program's exit code; null when the sandbox killed it (time, memory or output limit).
+   * A program that exited by itself just as it passed the output limit keeps its code.
    * @example 0
    */
   @ApiProperty({ type: 'integer', nullable: true, example: 0 })
   exitCode!: number | null;
 
-  /** How the run ended. */
+  /**
+   * How the run ended: `success` (exit 0), `runtime_error` (non-zero exit), `timeout`,
+   * `memory_exceeded`, `output_limit_exceeded` (output passed the limit, exactly when
+   * `truncated`). When several are seen at once, the first of output limit, time limit,
+   * memory limit wins.
+   */
   @ApiProperty({ enum: RUN_STATUSES, example: 'success' })
   status!: RunStatus;
 
@@ -38,7 +44,7 @@ export class RunResponseDto implements RunResult {
   durationMs!: number;
 
   /**
-   * True when the output passed the output limit and was cut there.
+   * True when the output passed the output limit and was cut there (status `output_limit_exceeded`).
    * @example false
    */
   truncated!: boolean;

@@ -32,7 +32,11 @@ export class ProgramEndScanner {
   private held: Buffer = EMPTY;
   private found: ProgramEnd | undefined;
 
-  constructor(private readonly prefix: Buffer) {}
+  constructor(private readonly prefix: Buffer) {
+    if (prefix[0] !== SEPARATOR || prefix.indexOf(SEPARATOR, 1) >= 0) {
+      throw new Error('the end report prefix must hold the separator as its first byte only');
+    }
+  }
 
   get end(): ProgramEnd | undefined {
     return this.found;
@@ -59,13 +63,23 @@ export class ProgramEndScanner {
       this.found = end;
       return bytes.subarray(0, at);
     }
-    // Hold back the longest tail that could be the start of the prefix.
-    let keep = Math.min(this.prefix.length - 1, bytes.length);
-    while (keep > 0 && !bytes.subarray(bytes.length - keep).equals(this.prefix.subarray(0, keep))) {
-      keep--;
-    }
+    const keep = this.prefixStartAtEnd(bytes);
+    if (keep === 0) return bytes;
     this.held = Buffer.from(bytes.subarray(bytes.length - keep));
     return bytes.subarray(0, bytes.length - keep);
+  }
+
+  /**
+   * Length of the tail of `bytes` that could be the start of the prefix. The prefix holds the
+   * separator only as its first byte, so only a tail from the last separator can be one: one
+   * comparison per chunk, whatever the chunks look like.
+   */
+  private prefixStartAtEnd(bytes: Buffer): number {
+    const window = bytes.subarray(Math.max(0, bytes.length - (this.prefix.length - 1)));
+    const start = window.lastIndexOf(SEPARATOR);
+    if (start < 0) return 0;
+    const tail = window.subarray(start);
+    return tail.equals(this.prefix.subarray(0, tail.length)) ? tail.length : 0;
   }
 
   /** At the end of the stream: what was held back was output after all. */

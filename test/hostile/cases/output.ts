@@ -12,21 +12,25 @@ function cutAtTheCap(result: RunResult, verdict: Verdict, context: AttackContext
   // Invalid UTF-8 cut at the cap may be replaced by U+FFFD (3 bytes), hence the small margin.
   verdict.atMost(kept, context.limits.outputLimitBytes + 8, 'bytes of output kept');
   verdict.ok(kept >= context.limits.outputLimitBytes / 2, `output up to the cap kept (${kept})`);
-  verdict.ok(result.status !== 'timeout', 'killed at the cap, not at the time limit');
+  verdict.equal(result.status, 'output_limit_exceeded', 'status');
+  verdict.ok(
+    result.durationMs < context.limits.timeoutMs,
+    `killed at the cap, not at the time limit (${result.durationMs} ms)`,
+  );
 }
 
 export const outputAttacks: Attack[] = [
   program(
     'output',
     'stdout flood',
-    'output capped at the limit, truncated: true, the program killed at the cap',
+    'output_limit_exceeded: output capped at the limit, truncated: true, the program killed at the cap',
     'while True:\n    print("A" * 1000)',
     cutAtTheCap,
   ),
   program(
     'output',
     'stderr flood',
-    'output capped at the limit, truncated: true, the program killed at the cap',
+    'output_limit_exceeded: output capped at the limit, truncated: true, the program killed at the cap',
     'import sys\nwhile True:\n    sys.stderr.write("E" * 1000 + "\\n")',
     (result, verdict, context) => {
       cutAtTheCap(result, verdict, context);
@@ -36,7 +40,7 @@ export const outputAttacks: Attack[] = [
   program(
     'output',
     'one 50 MB line without a newline',
-    'capped, truncated, killed at the cap; the service does not buffer 50 MB',
+    'output_limit_exceeded: capped, truncated, killed at the cap; the service does not buffer 50 MB',
     [
       'import os, time',
       'line = memoryview(b"x" * 50_000_000)',
@@ -52,7 +56,7 @@ export const outputAttacks: Attack[] = [
   program(
     'output',
     'byte-at-a-time flood on both streams',
-    'capped (tiny frames count as much as big ones), truncated, killed at the cap',
+    'output_limit_exceeded: capped (tiny frames count as much as big ones), truncated, killed at the cap',
     'import os\nwhile True:\n    os.write(1, b"o")\n    os.write(2, b"e")',
     cutAtTheCap,
   ),
@@ -70,7 +74,7 @@ export const outputAttacks: Attack[] = [
   program(
     'output',
     'multi-byte flood cut mid-character',
-    'capped, truncated; a character cut at the cap is replaced, the JSON stays valid',
+    'output_limit_exceeded: capped, truncated; a character cut at the cap is replaced, the JSON stays valid',
     'while True:\n    print("é😀" * 1000, end="")',
     cutAtTheCap,
   ),
