@@ -19,7 +19,8 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpus, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadAppConfig } from '../src/config/app-config.js';
@@ -142,9 +143,14 @@ function serviceSubject(name: string, url: string): Subject {
   };
 }
 
+/** The service's sandbox policy under the bench's environment. */
+function benchPolicy() {
+  return sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
+}
+
 /** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
 function dockerRunArgs(): string[] {
-  const policy = sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
+  const policy = benchPolicy();
   const options = toCreateOptions(
     containerSpec(policy, { labels: { 'safe-code-executor.bench': 'cold' }, pooled: false }),
   );
@@ -158,7 +164,16 @@ function dockerRunArgs(): string[] {
     args.push('--tmpfs', `${path}:${mountOptions}`);
   }
   args.push('--shm-size', `${host.ShmSize}b`, '--cap-drop', 'ALL');
-  for (const opt of (host.SecurityOpt ?? []) as string[]) args.push('--security-opt', opt);
+  for (const opt of (host.SecurityOpt ?? []) as string[]) {
+    // The engine API takes the seccomp profile's text; the CLI takes a file.
+    if (opt.startsWith('seccomp=')) {
+      const file = join(tmpdir(), `sce-bench-seccomp-${process.pid}.json`);
+      writeFileSync(file, opt.slice('seccomp='.length));
+      args.push('--security-opt', `seccomp=${file}`);
+    } else {
+      args.push('--security-opt', opt);
+    }
+  }
   args.push('--init', '--ipc', 'private', '--cgroupns', 'private');
   for (const u of host.Ulimits ?? []) args.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`);
   args.push('--log-driver', 'none', '--oom-score-adj', String(host.OomScoreAdj));
@@ -171,7 +186,7 @@ function dockerRunArgs(): string[] {
 
 function coldDockerSubject(): Subject {
   const args = dockerRunArgs();
-  const input = frameProgram(CODE, '', randomBytes(16).toString('hex'));
+  const input = frameProgram(CODE, '', randomBytes(16).toString('hex'), benchPolicy().timeoutMs);
   return {
     name: 'cold docker run --rm (CLI)',
     // The launcher marks the program's start with one byte on stdout and its end with a report

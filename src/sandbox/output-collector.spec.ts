@@ -138,7 +138,7 @@ describe('OutputCollector start marker', () => {
 });
 
 describe('OutputCollector end report', () => {
-  const REPORT = (status: number, oom = 0) => `\x1eSCE-END cafe ${status} ${oom}\x1e`;
+  const REPORT = (status: number, oom = 0) => `\x1eSCE-END cafe ${status} ${oom} exit\x1e`;
 
   it('resolves programEnded once both streams carry the report, split anywhere', async () => {
     const stdout = Buffer.from(`\u0006out\n${REPORT(3)}`);
@@ -148,7 +148,11 @@ describe('OutputCollector end report', () => {
       collector.write(frame(1, stdout.subarray(0, cut)));
       collector.write(frame(2, stderr));
       collector.write(frame(1, stdout.subarray(cut)));
-      await expect(collector.programEnded).resolves.toEqual({ exitCode: 3, oomKills: 0 });
+      await expect(collector.programEnded).resolves.toEqual({
+        exitCode: 3,
+        oomKills: 0,
+        ending: 'exit',
+      });
       expect(collector.result()).toMatchObject({ stdout: 'out\n', stderr: 'err\n' });
     }
   });

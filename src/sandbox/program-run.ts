@@ -26,6 +26,11 @@ export interface RunAttempt {
 const KILL_GRACE_MS = 10_000;
 /** How long to wait for the last output frames after the exit. */
 const OUTPUT_DRAIN_MS = 1_000;
+/**
+ * The launcher kills the program at the time limit itself, to the millisecond; the service kills
+ * the whole container this much later, for a launcher the program stopped or killed.
+ */
+const BACKSTOP_AFTER_LIMIT_MS = 100;
 
 /**
  * One program in one ready container, from the moment it is sent to its result. The steps of
@@ -95,17 +100,22 @@ export class ProgramRun {
   private sendProgram(): number {
     const startedAt = performance.now();
     this.container.stream.end(
-      frameProgram(this.program.code, this.program.stdin ?? '', this.endToken),
+      frameProgram(
+        this.program.code,
+        this.program.stdin ?? '',
+        this.endToken,
+        this.policy.timeoutMs,
+      ),
     );
     return startedAt;
   }
 
-  /** Arms the time limit and the caller's abort; returns what disarms them. */
+  /** Arms the time limit's backstop and the caller's abort; returns what disarms them. */
   private enforceLimits(): () => void {
     const timer = setTimeout(() => {
       this.timedOut = true;
       this.kill();
-    }, this.policy.timeoutMs);
+    }, this.policy.timeoutMs + BACKSTOP_AFTER_LIMIT_MS);
     const onAbort = () => this.kill();
     this.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.signal?.aborted) this.kill();
@@ -119,16 +129,18 @@ export class ProgramRun {
    * Waits for the program's end. The launcher's end report (on both streams; written by the
    * launcher's parent process with the program's real wait status, under a token the program
    * never holds) says the program is over and all its output is in, without waiting for the
-   * engine to process the exit. It is believed only when nothing else could have decided the
-   * verdict (no OOM kill anywhere in the container, no kill at a limit); otherwise, and when
-   * the launcher itself died (a kill at a limit, the OOM killer), the engine decides. Returns
-   * the report when it is believed.
+   * engine to process the exit: how the program ended (by itself, or killed by the launcher at
+   * the time limit) and whether the OOM killer fired anywhere in the container. It is believed
+   * unless the output limit was passed (the service's kill then decides) or the launcher could
+   * not read the OOM count (gVisor); otherwise, and when the launcher itself died (the service's
+   * kill, the OOM killer), the engine decides. Returns the report when it is believed.
    */
   private async awaitEnd(): Promise<ProgramEnd | undefined> {
     const exitSeen = this.container.exited.then(() => undefined);
     exitSeen.catch(() => undefined); // a late failure after the report has nobody to tell
     const ended = await this.engineAnswer(Promise.race([exitSeen, this.collector.programEnded]));
-    if (ended !== undefined && ended.oomKills === 0 && !this.timedOut && !this.stoppedForOutput) {
+    if (ended !== undefined && ended.oomKills >= 0 && !this.stoppedForOutput) {
+      if (ended.ending === 'time') this.timedOut = true;
       return ended;
     }
     if (ended !== undefined) await this.engineAnswer(exitSeen);
@@ -143,7 +155,7 @@ export class ProgramRun {
     if (reported) {
       // Whatever the program left running dies with its container, removed after the answer.
       this.kill();
-      return { exitCode: reported.exitCode, oomKilled: false };
+      return { exitCode: reported.exitCode, oomKilled: reported.oomKills > 0 };
     }
     await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);
     return this.engine.inspectExit(this.container.id);

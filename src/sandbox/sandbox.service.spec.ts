@@ -75,7 +75,7 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     const result = await service.run({ code: 'print(2 + 2)', stdin: 'in' }, { requestId: 'r7' });
     const { spec, received } = engine.containers.get('c1')!;
     await service.onApplicationShutdown(); // removal happens after the answer; shutdown awaits it
-    expect(received.toString()).toMatch(/^12\nprint\(2 \+ 2\)[0-9a-f]{32}in$/);
+    expect(received.toString()).toMatch(/^12 5000\nprint\(2 \+ 2\)[0-9a-f]{32}in$/);
     expect(result).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
     expect(engine.removed).toEqual(['c1']);
     expect(spec.labels).toMatchObject({
@@ -153,8 +153,24 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     expect(engine.removed).toEqual(['c1']);
   });
 
-  it('leaves the verdict to the engine when the report counts an OOM kill', async () => {
-    const engine = new FakeEngine({ report: { exitCode: 0, oomKills: 1 }, oomKilled: true });
+  it('answers memory_exceeded from the report’s OOM count, without waiting for the engine', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 137, oomKills: 1 } });
+    const { service } = sandboxOf(engine, noPool());
+    expect(await service.run({ code: 'x' })).toMatchObject({
+      status: 'memory_exceeded',
+      exitCode: null,
+    });
+    expect(engine.calls).not.toContain('inspect c1');
+  });
+
+  it('answers timeout when the launcher killed the program at the limit, before the backstop', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 137, oomKills: 0, ending: 'time' } });
+    const { service } = sandboxOf(engine, noPool({ SANDBOX_TIMEOUT_MS: '60000' }));
+    expect(await service.run({ code: 'x' })).toMatchObject({ status: 'timeout', exitCode: null });
+  });
+
+  it('leaves the verdict to the engine when the launcher cannot count OOM kills', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 0, oomKills: -1 }, oomKilled: true });
     const { service } = sandboxOf(engine, noPool());
     const running = service.run({ code: 'x' });
     setTimeout(() => void engine.kill('c1'), 50); // the container's exit, as the engine sees it

@@ -12,10 +12,10 @@ import {
 } from '../../src/sandbox/sandbox.errors.js';
 import { frame } from './docker-frames.js';
 
-/** The end token in a framed program (`<byte length>\n<source><token><stdin>`, launcher.ts). */
+/** The end token in a framed program (`<byte length> <limit>\n<source><token><stdin>`, launcher.ts). */
 function endTokenOf(received: Buffer): string {
   const newline = received.indexOf('\n');
-  const start = newline + 1 + Number(received.subarray(0, newline).toString());
+  const start = newline + 1 + Number(received.subarray(0, newline).toString().split(' ')[0]);
   return received.subarray(start, start + END_TOKEN_LENGTH).toString('latin1');
 }
 
@@ -28,7 +28,7 @@ export interface ContainerScript {
   exitCode?: number;
   oomKilled?: boolean;
   /** Writes the launcher's end report with these values and keeps running, like a daemon. */
-  report?: { exitCode: number; oomKills: number };
+  report?: { exitCode: number; oomKills: number; ending?: 'exit' | 'time' };
   /** start() rejects with this. */
   failStart?: Error;
   /** The container vanishes: inspectExit rejects as for a container removed from outside. */
@@ -132,7 +132,8 @@ export class FakeEngine implements ContainerEngine {
     for (const part of script.output ?? []) stream.push(part);
     if (script.report) {
       const token = endTokenOf(container.received);
-      const report = `\x1eSCE-END ${token} ${script.report.exitCode} ${script.report.oomKills}\x1e`;
+      const { exitCode, oomKills, ending = 'exit' } = script.report;
+      const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending}\x1e`;
       stream.push(frame(1, report));
       stream.push(frame(2, report));
       return;
@@ -160,6 +161,7 @@ export class FakeEngine implements ContainerEngine {
 
   inspectExit(id: string): Promise<ContainerExit> {
     this.check();
+    this.calls.push(`inspect ${id}`);
     if (this.scriptOf.get(id)?.lost || !this.containers.has(id)) {
       return Promise.reject(new SandboxContainerLostError(id));
     }

@@ -1,7 +1,7 @@
 # The sandbox's launcher: the container's command (python3 -u -c <this file>).
 #
-# It reads the program from standard input, framed as `<byte length>\n<source><token><stdin>`
-# (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
+# It reads the program from standard input, framed as
+# `<byte length> <time limit in ms>\n<source><token><stdin>` (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
 # with one byte (0x06) on stdout, and forks. The child runs the program as
 # `python3 -u /tmp/main.py` would: as __main__, with that file name, argv, sys.path[0], loader
 # and exit status, and tracebacks that do not show the launcher. It runs in the launcher's own,
@@ -13,12 +13,19 @@
 # which runs as the same user, cannot read the parent's memory or descriptors through /proc;
 # ptrace is denied by the seccomp profile), relays the program's stdin through a pipe, and once
 # the child has exited writes the end report of program-end.ts, with the child's real wait
-# status, on stdout and stderr. With the report on both streams all the program's output is in,
+# status, on stdout and stderr. It also enforces the time limit, to the millisecond: at the
+# limit it kills every process of the sandbox's user (kill(-1)) and reports the ending as
+# `time` (the service's own kill of the whole container stays as the backstop). With the report on both streams all the program's output is in,
 # so the service need not wait for the engine. The report follows the child's whole exit, C
 # stdio buffers flushed at exit included.
 import builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, types
 
 TOKEN_BYTES = 32
+# In a sandbox (the container's command passes --sandbox) the launcher is alone with the
+# program's processes, under a user of their own: at the time limit kill(-1) reaches every one of
+# them, however they detached. Anywhere else (the unit tests run it on a host) that would kill
+# all of the user's processes, so it kills the program's process group only.
+IN_SANDBOX = sys.argv[1:2] == ["--sandbox"]
 REPLACED_STREAMS = []
 PR_SET_DUMPABLE = 4
 libc = ctypes.CDLL(None, use_errno=True)
@@ -125,7 +132,8 @@ while not header.endswith(b"\n"):
     if not byte:
         sys.exit("launcher: no program received")
     header += byte
-source = read_exactly(int(header))
+length, limit_ms = header.split()
+source = read_exactly(int(length))
 fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 write_all(fd, source)
 os.close(fd)
@@ -135,6 +143,8 @@ stdin_read, stdin_write = os.pipe()
 os.write(1, b"\x06")
 child = os.fork()
 if child == 0:
+    if not IN_SANDBOX:
+        os.setpgid(0, 0)
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
     os.close(stdin_write)
@@ -145,12 +155,30 @@ os.close(stdin_read)
 # reach it as if it were still the launcher's own process.
 for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
     signal.signal(forwarded, lambda number, _frame: os.kill(child, number))
+timed_out = []
+
+
+def at_limit(_number, _frame):
+    timed_out.append(True)
+    try:
+        if IN_SANDBOX:
+            os.kill(-1, signal.SIGKILL)  # every process of the program; not this one, not init
+        else:
+            os.killpg(child, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+signal.signal(signal.SIGALRM, at_limit)
+signal.setitimer(signal.ITIMER_REAL, int(limit_ms) / 1000)
 token = read_exactly(TOKEN_BYTES)
 threading.Thread(target=relay_stdin, args=(stdin_write,), daemon=True).start()
 _, wait_status = os.waitpid(child, 0)
+signal.setitimer(signal.ITIMER_REAL, 0)
 status = os.waitstatus_to_exitcode(wait_status)
+ending = b"time" if timed_out and os.WIFSIGNALED(wait_status) else b"exit"
 exit_code = status if status >= 0 else 128 - status  # killed by signal N: 128 + N, as a shell says
-report = b"\x1eSCE-END " + token + b" %d %d\x1e" % (exit_code, oom_kills())
+report = b"\x1eSCE-END " + token + b" %d %d %s\x1e" % (exit_code, oom_kills(), ending)
 for out in (1, 2):
     try:
         write_all(out, report)

@@ -6,24 +6,32 @@ import { frameProgram, LAUNCHER_SOURCE } from './launcher.js';
 const TOKEN = 'f00d'.repeat(8);
 
 describe('the launcher', () => {
-  it('frames the program length in UTF-8 bytes, the code, the end token, then stdin', () => {
-    expect(frameProgram('print("é")', 'x\n', TOKEN).toString()).toBe(`11\nprint("é")${TOKEN}x\n`);
-    expect(() => frameProgram('x', '', 'f00d')).toThrow(/32 hex digits/);
+  it('frames the program length in UTF-8 bytes and the time limit, the code, the end token, then stdin', () => {
+    expect(frameProgram('print("é")', 'x\n', TOKEN, 5000).toString()).toBe(
+      `11 5000\nprint("é")${TOKEN}x\n`,
+    );
+    expect(() => frameProgram('x', '', 'f00d', 5000)).toThrow(/32 hex digits/);
   });
 
   // The launcher is Python; run it with the host's python3 to check it end to end.
-  function launch(program: string, stdin = '') {
+  let launches = 0;
+  function launch(program: string, stdin = '', timeLimitMs = 30_000) {
+    // No --sandbox argument: on a host the launcher kills only the program's process group.
     const script = LAUNCHER_SOURCE.replaceAll(
       '"/tmp/main.py"',
-      `"/tmp/launcher-spec-${process.pid}.py"`,
+      `"/tmp/launcher-spec-${process.pid}-${++launches}.py"`,
     );
     const run = spawnSync('python3', ['-I', '-S', '-c', script], {
-      input: frameProgram(program, stdin, TOKEN),
+      input: frameProgram(program, stdin, TOKEN, timeLimitMs),
+      // As root (CI), run it as nobody, as in the sandbox: were a mistake to make it kill
+      // every process it may signal, that would be nobody's few, not the machine's.
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
     });
     return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
   }
   /** The end report (program-end.ts); the OOM count depends on the host, so any number. */
-  const report = (status: number) => new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+\x1e$`);
+  const report = (status: number, ending = 'exit') =>
+    new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+ ${ending}\x1e$`);
 
   it('hands the program exactly its own stdin, between its start marker and its end report', () => {
     const run = launch('import sys\nprint(repr(sys.stdin.read()))', 'line 1\nline 2 😀');
@@ -49,7 +57,9 @@ describe('the launcher', () => {
 
   it('reports 1 after the traceback of an uncaught exception', () => {
     const run = launch('raise ValueError("boom")');
-    expect(run.stderr).toMatch(new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+\x1e$`));
+    expect(run.stderr).toMatch(
+      new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+ exit\x1e$`),
+    );
     expect(run.status).toBe(1);
   });
 
@@ -105,5 +115,24 @@ describe('the launcher', () => {
     const run = launch('import sys\nsys.stdout.write("x" * 1_000_000)');
     expect(run.stdout.length).toBeGreaterThan(1_000_000);
     expect(run.stdout.indexOf('\x1eSCE-END')).toBe(1_000_001);
+  });
+
+  it('kills the program and everything it started at the time limit, and says so', () => {
+    const started = Date.now();
+    const run = launch(
+      'import subprocess, time\nsubprocess.Popen(["sleep", "30"])\nprint("looping", flush=True)\nwhile True: pass',
+      '',
+      500,
+    );
+    expect(Date.now() - started).toBeLessThan(20_000); // not the 30 s of the sleep
+    expect(run.stdout).toMatch(
+      new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time\x1e$`),
+    );
+    expect(run.status).toBe(137);
+  });
+
+  it('says `exit` for a program killed by a signal of its own before the limit', () => {
+    const run = launch('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)', '', 5000);
+    expect(run.stdout).toMatch(report(137, 'exit'));
   });
 });

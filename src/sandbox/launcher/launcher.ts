@@ -7,8 +7,18 @@ import { join } from 'node:path';
  */
 export const LAUNCHER_SOURCE = readFileSync(join(import.meta.dirname, 'launcher.py'), 'utf8');
 
-/** The command of every sandbox container. */
-export const LAUNCHER_COMMAND: readonly string[] = ['python3', '-u', '-c', LAUNCHER_SOURCE];
+/**
+ * The command of every sandbox container. `--sandbox` tells the launcher it is alone with the
+ * program under a user of their own, so that at the time limit it may kill every process it can
+ * signal (launcher.py); the unit tests, which run it on a host, leave it out.
+ */
+export const LAUNCHER_COMMAND: readonly string[] = [
+  'python3',
+  '-u',
+  '-c',
+  LAUNCHER_SOURCE,
+  '--sandbox',
+];
 
 /**
  * Byte the launcher writes on stdout once it holds the whole program, just before running it.
@@ -22,17 +32,24 @@ export const PROGRAM_START_MARKER = 0x06;
 export const END_TOKEN_LENGTH = 32;
 
 /**
- * Frames a program and its stdin for the launcher: `<byte length>\n<source><end token><stdin>`.
- * The launcher reads the token only after it has forked the program's process, so the program
- * never holds it; `endToken` (32 hex digits) goes into the end report (program-end.ts).
+ * Frames a program and its stdin for the launcher:
+ * `<byte length> <time limit in ms>\n<source><end token><stdin>`. The launcher kills the program
+ * at the time limit itself (to the millisecond, counted from the program's start) and reads the
+ * token only after it has forked the program's process, so the program never holds it;
+ * `endToken` (32 hex digits) goes into the end report (program-end.ts).
  */
-export function frameProgram(code: string, stdin: string, endToken: string): Buffer {
+export function frameProgram(
+  code: string,
+  stdin: string,
+  endToken: string,
+  timeLimitMs: number,
+): Buffer {
   if (!/^[0-9a-f]+$/.test(endToken) || endToken.length !== END_TOKEN_LENGTH) {
     throw new Error(`the end token must be ${END_TOKEN_LENGTH} hex digits`);
   }
   const source = Buffer.from(code, 'utf8');
   return Buffer.concat([
-    Buffer.from(`${source.length}\n`),
+    Buffer.from(`${source.length} ${Math.ceil(timeLimitMs)}\n`),
     source,
     Buffer.from(endToken, 'latin1'),
     Buffer.from(stdin, 'utf8'),

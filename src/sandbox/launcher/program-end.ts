@@ -1,20 +1,22 @@
 /**
  * The launcher's report that the program has ended, written as the very last thing on both
- * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills>\x1e`. With it on both
+ * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills> <exit|time>\x1e`. With it on both
  * streams, everything the program wrote before it has arrived (each pipe keeps its order), so
  * the service can answer without waiting for the engine to process the container's exit.
- * The token is new for every run. A program that forged the report would only end its own run
- * early with a status it could have exited with; its container is removed all the same.
+ * The token is new for every run, and the program never holds it (launcher.py reads it only after
+ * forking the program's process), so the program cannot forge the report.
  */
 export interface ProgramEnd {
   /** The program's exit status (0-255). */
   exitCode: number;
   /** OOM kills in the container's memory cgroup so far; -1 when the launcher could not tell. */
   oomKills: number;
+  /** `time`: the launcher killed the program at the time limit; `exit`: it ended by itself. */
+  ending: 'exit' | 'time';
 }
 
 const SEPARATOR = 0x1e;
-/** Longest report after its prefix: " 255 4294967295" and some room. */
+/** Longest report after its prefix: "255 4294967295 exit" and some room. */
 const MAX_FIELDS_BYTES = 32;
 const EMPTY = Buffer.alloc(0);
 
@@ -91,9 +93,9 @@ export class ProgramEndScanner {
 }
 
 function parseFields(text: string): ProgramEnd | undefined {
-  const match = /^(\d{1,3}) (-1|\d{1,10})$/.exec(text);
+  const match = /^(\d{1,3}) (-1|\d{1,10}) (exit|time)$/.exec(text);
   if (!match) return undefined;
   const exitCode = Number(match[1]);
   if (exitCode > 255) return undefined;
-  return { exitCode, oomKills: Number(match[2]) };
+  return { exitCode, oomKills: Number(match[2]), ending: match[3] as ProgramEnd['ending'] };
 }
