@@ -55,6 +55,20 @@ export const outputAttacks: Attack[] = [
   ),
   program(
     'output',
+    'one large write through sys.stdout, then exit',
+    'output_limit_exceeded, truncated, exactly the cap kept, under runc and gVisor alike (gVisor pipes take 64 KiB of a large write; no byte may be dropped silently)',
+    'import sys\nsys.stdout.write("x" * 1_000_000)',
+    (result, verdict, context) => {
+      cutAtTheCap(result, verdict, context);
+      verdict.equal(
+        Buffer.byteLength(result.stdout),
+        context.limits.outputLimitBytes,
+        'bytes of stdout kept',
+      );
+    },
+  ),
+  program(
+    'output',
     'byte-at-a-time flood on both streams',
     'output_limit_exceeded: capped (tiny frames count as much as big ones), truncated, killed at the cap',
     'import os\nwhile True:\n    os.write(1, b"o")\n    os.write(2, b"e")',
