@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { docker, startService, type RunningService } from './support/service.js';
+import { logged } from './support/logs.js';
 import { runProgram } from './support/run.js';
+import { until } from './support/until.js';
 import { CONTAINER_LABELS } from '../src/sandbox/container-labels.js';
 
 /** Defaults of the configuration, which this suite runs under. */
@@ -116,6 +118,26 @@ describe('POST /run on a real engine', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 3000);
     expect(await t.leftovers()).toEqual([]);
+  });
+
+  it('ends a program at the time limit by the launcher’s hand, not by waiting for the engine', async () => {
+    // The launcher kills the program at the limit and reports it; the service answers from that
+    // report. Before (issue 13, item 7), the service killed the container and then waited for
+    // the engine's record of the exit and the attach stream's end: 0.8-1.1 s after the limit.
+    const before = logged(t.logs(), { event: 'program_ended' }).length;
+    const result = await runProgram(
+      t.url,
+      'import subprocess\nsubprocess.Popen(["sleep", "60"])\nwhile True: pass',
+    );
+    expect(result).toMatchObject({ status: 'timeout', exitCode: null });
+    // pino writes asynchronously: the line may follow the answer by a moment.
+    const ended = await until(
+      'the log line of the program’s end',
+      () => logged(t.logs(), { event: 'program_ended' }).slice(before),
+      (entries) => entries.length > 0,
+      { withinMs: 5000 },
+    );
+    expect(ended).toEqual([expect.objectContaining({ status: 'timeout', decidedBy: 'launcher' })]);
   });
 
   it('reports memory_exceeded from the engine OOM record for a memory bomb', async () => {

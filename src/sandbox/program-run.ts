@@ -20,6 +20,8 @@ export interface RunAttempt {
   result: RunResult;
   /** False when the container died before its program started (it may be run elsewhere). */
   programStarted: boolean;
+  /** Whose word the verdict rests on: the launcher's end report, or the engine's record. */
+  decidedBy: 'launcher' | 'engine';
 }
 
 /** How long to wait for the engine to confirm an exit after a SIGKILL before giving up on it. */
@@ -82,7 +84,11 @@ export class ProgramRun {
       output: this.collector.result(),
       durationMs,
     });
-    return { result, programStarted: this.collector.programStarted || this.timedOut };
+    return {
+      result,
+      programStarted: this.collector.programStarted || this.timedOut,
+      decidedBy: reported ? 'launcher' : 'engine',
+    };
   }
 
   /** Feeds the attach stream to the collector; resolves when the stream ends. */

@@ -82,7 +82,24 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
       'program sent to container',
     );
     try {
-      return await new ProgramRun(container, program, this.engine, this.policy, signal).execute();
+      const attempt = await new ProgramRun(
+        container,
+        program,
+        this.engine,
+        this.policy,
+        signal,
+      ).execute();
+      this.logger.log(
+        {
+          event: 'program_ended',
+          container: container.id,
+          status: attempt.result.status,
+          durationMs: attempt.result.durationMs,
+          decidedBy: attempt.decidedBy,
+        },
+        'program ended',
+      );
+      return attempt;
     } finally {
       // Removed in the background, after the answer is sent; shutdown waits for it.
       container.stream.destroy();
