@@ -1,4 +1,3 @@
-/* eslint-disable no-control-regex -- the launcher's end report is delimited by U+001E */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { frameProgram, LAUNCHER_SOURCE } from './launcher.js';
