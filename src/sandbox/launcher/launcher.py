@@ -84,9 +84,8 @@ def run_program(source):
     sys.argv[:] = ["/tmp/main.py"]
     sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]
     sys.path[0] = "/tmp"
-    code = compile(source, "/tmp/main.py", "exec", dont_inherit=True)
     try:
-        exec(code, main.__dict__)
+        exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)
     except SystemExit:
         raise
     except BaseException as error:

@@ -62,6 +62,13 @@ describe('the launcher', () => {
     expect(run.status).toBe(1);
   });
 
+  it('shows a syntax error as python3 would, without the launcher’s frames', () => {
+    const run = launch('print("unclosed"');
+    expect(run.stderr).toMatch(/^  File "\/tmp\/launcher-spec-[\d-]+\.py", line 1\n/);
+    expect(run.stderr).not.toContain('<string>');
+    expect(run.stderr).toMatch(report(1));
+  });
+
   it('reports the real exit status, as the kernel gives it, whatever the program asked for', () => {
     expect(launch('import sys\nsys.exit(2**64)')).toMatchObject({ status: 255 });
     expect(launch('import sys\nsys.exit(2**64)').stdout).toMatch(report(255));
