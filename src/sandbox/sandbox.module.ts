@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContainerReaper } from './container-reaper.js';
 import { CONTAINER_ENGINE } from './engine/container-engine.js';
-import { dockerClientProvider } from './engine/docker-client.js';
+import { dockerClientProvider, ShortCallDeadline } from './engine/docker-client.js';
 import { DockerodeEngine } from './engine/dockerode-engine.js';
 import { DockerodeLeaseStore } from './engine/dockerode-lease-store.js';
 import { InstanceIdentity } from './instance-identity.js';
@@ -26,6 +26,7 @@ import { SandboxService } from './sandbox.service.js';
       useFactory: (config: SandboxConfig) => sandboxPolicyFrom(config),
     },
     dockerClientProvider,
+    ShortCallDeadline,
     { provide: CONTAINER_ENGINE, useClass: DockerodeEngine },
     { provide: LEASE_STORE, useClass: DockerodeLeaseStore },
     InstanceIdentity,

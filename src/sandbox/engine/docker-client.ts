@@ -1,5 +1,6 @@
-import type { FactoryProvider } from '@nestjs/common';
+import { Inject, Injectable, type FactoryProvider } from '@nestjs/common';
 import Docker from 'dockerode';
+import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
 
 /** Injection token of the one dockerode client of the process. Private to the sandbox module. */
 export const DOCKER_CLIENT = Symbol('DOCKER_CLIENT');
@@ -19,6 +20,25 @@ export function optionsCall(
   method: 'ping' | 'info',
 ): (options: { abortSignal: AbortSignal }) => Promise<unknown> {
   return (docker[method] as (options: object) => Promise<unknown>).bind(docker);
+}
+
+/**
+ * The deadline of a short engine call (ping, create, start, inspect, kill, remove, list, volumes):
+ * a hung engine must not hang a request, so the call gives up after ENGINE_TIMEOUT_MS (the abort
+ * surfaces as EngineUnavailableError).
+ */
+@Injectable()
+export class ShortCallDeadline {
+  private readonly ms: number;
+
+  constructor(@Inject(SANDBOX_CONFIG.token) config: SandboxConfig) {
+    this.ms = config.ENGINE_TIMEOUT_MS;
+  }
+
+  /** dockerode options that abort the call at the deadline. */
+  get options(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.ms) };
+  }
 }
 
 export const dockerClientProvider: FactoryProvider<Docker> = {

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
 import type { Duplex } from 'node:stream';
-import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
 import {
   SandboxContainerLostError,
   SandboxImageMissingError,
@@ -14,7 +13,7 @@ import type {
   ContainerSpec,
   ContainerSummary,
 } from './container-engine.js';
-import { DOCKER_CLIENT, optionsCall } from './docker-client.js';
+import { DOCKER_CLIENT, optionsCall, ShortCallDeadline } from './docker-client.js';
 import { describeEngineError, ignoreGone, translateEngineError } from './engine-errors.js';
 
 /** Fields of Docker's API that @types/dockerode does not list yet. */
@@ -77,21 +76,14 @@ export function toCreateOptions(spec: ContainerSpec): ContainerCreateOptions {
 /** ContainerEngine over dockerode. */
 @Injectable()
 export class DockerodeEngine implements ContainerEngine {
-  private readonly shortCallMs: number;
-
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
-  ) {
-    this.shortCallMs = config.ENGINE_TIMEOUT_MS;
-  }
+    private readonly shortCall: ShortCallDeadline,
+  ) {}
 
-  /**
-   * Options for a short call: a hung engine must not hang a request, so it gives up after
-   * ENGINE_TIMEOUT_MS (the abort surfaces as EngineUnavailableError).
-   */
+  /** Every call but attach and wait is short (ShortCallDeadline). */
   private get deadline(): { abortSignal: AbortSignal } {
-    return { abortSignal: AbortSignal.timeout(this.shortCallMs) };
+    return this.shortCall.options;
   }
 
   async ping(): Promise<void> {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 import { LEASE_LABELS } from '../container-labels.js';
-import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
 import type { InstanceLease, LeaseStore } from '../lease-store.js';
-import { DOCKER_CLIENT, optionsCall } from './docker-client.js';
+import { DOCKER_CLIENT, optionsCall, ShortCallDeadline } from './docker-client.js';
 import { describeEngineError, translateEngineError as translate } from './engine-errors.js';
 
 /**
@@ -13,18 +12,14 @@ import { describeEngineError, translateEngineError as translate } from './engine
  */
 @Injectable()
 export class DockerodeLeaseStore implements LeaseStore {
-  private readonly shortCallMs: number;
-
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
-    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
-  ) {
-    this.shortCallMs = config.ENGINE_TIMEOUT_MS;
-  }
+    private readonly shortCall: ShortCallDeadline,
+  ) {}
 
-  /** Every call here is short: give up after ENGINE_TIMEOUT_MS. */
+  /** Every call but attach and wait is short (ShortCallDeadline). */
   private get deadline(): { abortSignal: AbortSignal } {
-    return { abortSignal: AbortSignal.timeout(this.shortCallMs) };
+    return this.shortCall.options;
   }
 
   async write(instanceId: string, durationMs: number): Promise<InstanceLease> {

@@ -64,7 +64,7 @@ describe('the launcher', () => {
 
   it('shows a syntax error as python3 would, without the launcher’s frames', () => {
     const run = launch('print("unclosed"');
-    expect(run.stderr).toMatch(/^  File "\/tmp\/launcher-spec-[\d-]+\.py", line 1\n/);
+    expect(run.stderr).toMatch(/^ {2}File "\/tmp\/launcher-spec-[\d-]+\.py", line 1\n/);
     expect(run.stderr).not.toContain('<string>');
     expect(run.stderr).toMatch(report(1));
   });
