@@ -8,6 +8,14 @@ import {
   type RetryDelays,
 } from './retry.js';
 
+/**
+ * Tries at a removal the engine refuses for another reason than being unreachable. Docker
+ * 20.10 refuses a forced removal that races the container's own exit ("Could not kill running
+ * container ..., cannot remove - Container ... is not running"); the next try succeeds. Past
+ * these, the reaper removes the container once its lifetime is over.
+ */
+const MAX_REFUSED_REMOVALS = 5;
+
 /** Injection token of the retry delays (unit tests make them short). */
 export const DISPOSER_RETRY_DELAYS = Symbol('DISPOSER_RETRY_DELAYS');
 
@@ -61,12 +69,14 @@ export class ContainerDisposer {
 
   private async removeWithRetry(id: string): Promise<void> {
     let delay = this.delays.min;
+    let refusals = 0;
     for (;;) {
       try {
         await this.engine.remove(id);
         return;
       } catch (error) {
-        if (!(error instanceof EngineUnavailableError) || this.sleeper.isClosed) {
+        if (!(error instanceof EngineUnavailableError)) refusals++;
+        if (refusals >= MAX_REFUSED_REMOVALS || this.sleeper.isClosed) {
           this.logger.warn(`could not remove container ${id}: ${describeError(error)}`);
           return;
         }

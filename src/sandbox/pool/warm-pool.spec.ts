@@ -180,6 +180,31 @@ describe('WarmPool and ContainerDisposer', () => {
     expect(before).not.toContain(container.id);
   });
 
+  it('tries a refused removal again (the engine racing the container’s own exit), a few times', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    const container = await pool.acquire(ON_DEMAND);
+    const remove = engine.remove.bind(engine);
+    let refusals = 2;
+    engine.remove = (id: string) => {
+      if (refusals-- > 0) {
+        return Promise.reject(
+          Object.assign(new Error(`Could not kill running container ${id}, cannot remove`), {
+            statusCode: 500,
+          }),
+        );
+      }
+      return remove(id);
+    };
+    disposer.dispose(container.id);
+    await until(
+      'the container is removed',
+      () => !engine.containers.has(container.id),
+      Boolean,
+      SOON,
+    );
+  });
+
   it('removes a container whose start fails, and its failure does not stop the refill', async () => {
     const engine = new FakeEngine();
     engine.scripts.push({ failStart: new Error('OCI runtime create failed') });
