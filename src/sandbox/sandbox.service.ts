@@ -34,7 +34,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
-    @Inject(SANDBOX_POLICY) readonly policy: SandboxPolicy,
+    @Inject(SANDBOX_POLICY) private readonly policy: SandboxPolicy,
     private readonly pool: WarmPool,
     private readonly disposer: ContainerDisposer,
     private readonly identity: InstanceIdentity,
