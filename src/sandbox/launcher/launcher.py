@@ -1,23 +1,24 @@
 # The sandbox's launcher: the container's command (python3 -u -c <this file>).
 #
-# It reads the program from standard input, framed as
-# `<byte length> <time limit in ms>\n<source><token><stdin>` (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
-# with one byte (0x06) on stdout, and forks. The child runs the program as
+# It forks at once: the child will run the program, the parent reads it. The parent reads the
+# program from standard input, framed as `<byte length> <time limit in ms>\n<source><token><stdin>`
+# (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
+# with one byte (0x06) on stdout and tells the waiting child to go. The child runs the program as
 # `python3 -u /tmp/main.py` would: as __main__, with that file name, argv, sys.path[0], loader
 # and exit status, and tracebacks that do not show the launcher. It runs in the launcher's own,
-# already started interpreter (a pooled container's launcher has started before the program
-# arrives), so the program does not wait for an interpreter start.
+# already started and already forked interpreter (a pooled container's launcher has started
+# before the program arrives), so the program waits for neither an interpreter start nor a fork.
 #
 # The parent stays out of the program's reach and reports how it ended: it reads the end token
-# only after the fork (so it is never in the program's memory), is not dumpable (so the program,
-# which runs as the same user, cannot read the parent's memory or descriptors through /proc;
-# ptrace is denied by the seccomp profile), relays the program's stdin through a pipe, and once
-# the child has exited writes the end report of program-end.ts, with the child's real wait
-# status, on stdout and stderr. It also enforces the time limit, to the millisecond: at the
-# limit it kills every process of the sandbox's user (kill(-1)) and reports the ending as
-# `time` (the service's own kill of the whole container stays as the backstop). With the report on both streams all the program's output is in,
-# so the service need not wait for the engine. The report follows the child's whole exit, C
-# stdio buffers flushed at exit included.
+# only after the program starts, long after the fork (so it is never in the program's memory), is
+# not dumpable (so the program, which runs as the same user, cannot read the parent's memory or
+# descriptors through /proc; ptrace is denied by the seccomp profile), relays the program's stdin
+# through a pipe, and once the child has exited writes the end report of program-end.ts, with the
+# child's real wait status, on stdout and stderr. It also enforces the time limit, to the
+# millisecond: at the limit it kills every process of the sandbox's user (kill(-1)) and reports
+# the ending as `time` (the service's own kill of the whole container stays as the backstop). With
+# the report on both streams all the program's output is in, so the service need not wait for the
+# engine. The report follows the child's whole exit, C stdio buffers flushed at exit included.
 import atexit, builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, types
 
 TOKEN_BYTES = 32
@@ -154,6 +155,29 @@ def relay_stdin(pipe):
         os.close(pipe)
 
 
+libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+# The program's process is forked now, before the program arrives, so that a run does not wait
+# for the fork (a pooled container's launcher starts long before its program comes). The child
+# waits for one byte on `go`: the program is in /tmp/main.py, run it. End of file instead means
+# the launcher got no program; the child leaves quietly.
+stdin_read, stdin_write = os.pipe()
+go_read, go_write = os.pipe()
+child = os.fork()
+if child == 0:
+    if not IN_SANDBOX:
+        os.setpgid(0, 0)
+    os.close(stdin_write)
+    os.close(go_write)
+    os.dup2(stdin_read, 0)  # the launcher's own stdin (and the token in it) is never the child's
+    os.close(stdin_read)
+    if os.read(go_read, 1) != b"\x01":
+        os._exit(0)
+    os.close(go_read)
+    with open("/tmp/main.py", "rb") as program_file:
+        run_program(program_file.read())
+
+os.close(stdin_read)
+os.close(go_read)
 header = b""
 while not header.endswith(b"\n"):
     byte = os.read(0, 1)
@@ -166,19 +190,6 @@ fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 write_all(fd, source)
 os.close(fd)
 
-libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-stdin_read, stdin_write = os.pipe()
-os.write(1, b"\x06")
-child = os.fork()
-if child == 0:
-    if not IN_SANDBOX:
-        os.setpgid(0, 0)
-    os.dup2(stdin_read, 0)
-    os.close(stdin_read)
-    os.close(stdin_write)
-    run_program(source)
-
-os.close(stdin_read)
 # Signals meant for the program (tini forwards SIGTERM and others to its child, this process)
 # reach it as if it were still the launcher's own process.
 for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
@@ -198,7 +209,13 @@ def at_limit(_number, _frame):
 
 
 signal.signal(signal.SIGALRM, at_limit)
+os.write(1, b"\x06")
 signal.setitimer(signal.ITIMER_REAL, int(limit_ms) / 1000)
+try:
+    os.write(go_write, b"\x01")
+except OSError:
+    pass  # the child is gone already (killed while it waited); its wait status says how
+os.close(go_write)
 token = read_exactly(TOKEN_BYTES)
 threading.Thread(target=relay_stdin, args=(stdin_write,), daemon=True).start()
 _, wait_status = os.waitpid(child, 0)

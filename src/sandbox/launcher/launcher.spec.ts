@@ -137,6 +137,20 @@ describe('the launcher', () => {
     expect(run.status).toBe(137);
   });
 
+  it('leaves nothing behind when its stdin closes before a program came (a pooled container given up)', () => {
+    // The program's process is forked before the program arrives; it must go with the launcher.
+    // Were it left waiting, it would hold the pipes open and this call would time out.
+    const run = spawnSync('python3', ['-I', '-S', '-c', LAUNCHER_SOURCE], {
+      input: '',
+      timeout: 10_000,
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe(1);
+    expect(run.stdout.toString()).toBe('');
+    expect(run.stderr.toString()).toBe('launcher: no program received\n');
+  });
+
   it('says `exit` for a program killed by a signal of its own before the limit', () => {
     const run = launch('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)', '', 5000);
     expect(run.stdout).toMatch(report(137, 'exit'));
