@@ -99,6 +99,34 @@ describe('RunQueue', () => {
     }
   });
 
+  it('says when a submitted run is accepted, and lets a run accepted for later wait past the wait limit', async () => {
+    jest.useFakeTimers();
+    try {
+      const q = queue({
+        SANDBOX_MAX_CONCURRENT: 1,
+        SANDBOX_QUEUE_LIMIT: 1,
+        SANDBOX_QUEUE_WAIT_MS: 1000,
+      });
+      const a = holder();
+      const first = q.submit(a.task, A);
+      await first.accepted; // a slot at once
+      expect(q.stats.running).toBe(1);
+      const later = q.submit(() => Promise.resolve('later'), { ...A, maxWaitMs: Infinity });
+      await later.accepted; // a place in the queue
+      expect(q.stats.waiting).toBe(1);
+      const refused = q.submit(() => Promise.resolve('never'), A);
+      expect((await rejection(refused.accepted)).code).toBe('queue_full');
+      expect((await rejection(refused.done)).code).toBe('queue_full');
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(q.stats.waiting).toBe(1);
+      a.release();
+      expect(await first.done).toBe('ran');
+      expect(await later.done).toBe('later');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('drops a waiting run whose client went away', async () => {
     const q = queue({ SANDBOX_MAX_CONCURRENT: 1, SANDBOX_QUEUE_LIMIT: 5 });
     const a = holder();

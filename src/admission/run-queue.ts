@@ -34,6 +34,19 @@ export interface RunAdmission {
   client: string;
   /** Fires when the client goes away: a waiting run leaves the queue at once. */
   signal?: AbortSignal;
+  /**
+   * How long the run may wait for a slot; SANDBOX_QUEUE_WAIT_MS unless given. A run accepted
+   * for later (POST /runs) waits without limit (Infinity): its client is not holding a request.
+   */
+  maxWaitMs?: number;
+}
+
+/** A run handed to the queue: first accepted (or refused), then done. */
+export interface QueuedRun<T> {
+  /** Settles once the run holds a slot or a place in the queue; rejects if it was refused. */
+  accepted: Promise<void>;
+  /** Settles with the task's outcome; rejects with the refusal if it never ran. */
+  done: Promise<T>;
 }
 
 export interface RunQueueStats {
@@ -101,28 +114,48 @@ export class RunQueue {
 
   /**
    * Runs `task` once a slot is free. Rejects with RunRejectedError, without running it, when
-   * the client already has clientLimit runs, the queue is full, the wait passes maxWaitMs, the
+   * the client already has clientLimit runs, the queue is full, the wait passes its limit, the
    * service drains, or `signal` aborts (the client went away) while it waits.
    */
-  async run<T>(task: () => Promise<T>, { client, signal }: RunAdmission): Promise<T> {
-    if (this.draining) throw this.shuttingDown();
-    if (!(await this.clientRuns.tryAcquire(client, this.clientLimit))) {
-      throw new RunRejectedError(
-        'client_limit',
-        `This client already has ${this.clientLimit} programs running or waiting, the most one client may have (CLIENT_MAX_INFLIGHT). Retry when one has finished.`,
-        this.retryAfterSeconds,
-      );
-    }
-    try {
-      await this.acquire(client, signal);
-      try {
-        return await task();
-      } finally {
-        this.release(client);
+  run<T>(task: () => Promise<T>, admission: RunAdmission): Promise<T> {
+    return this.submit(task, admission).done;
+  }
+
+  /** As run(), and says as soon as it knows whether the run was accepted (QueuedRun). */
+  submit<T>(
+    task: () => Promise<T>,
+    { client, signal, maxWaitMs = this.maxWaitMs }: RunAdmission,
+  ): QueuedRun<T> {
+    let accept = (): void => undefined;
+    let refuse: (error: unknown) => void = () => undefined;
+    const accepted = new Promise<void>((resolve, reject) => {
+      accept = resolve;
+      refuse = reject;
+    });
+    // Callers of run() never look at `accepted`; its refusal is the same as done's.
+    accepted.catch(() => undefined);
+    const done = (async () => {
+      if (this.draining) throw this.shuttingDown();
+      if (!(await this.clientRuns.tryAcquire(client, this.clientLimit))) {
+        throw new RunRejectedError(
+          'client_limit',
+          `This client already has ${this.clientLimit} programs running or waiting, the most one client may have (CLIENT_MAX_INFLIGHT). Retry when one has finished.`,
+          this.retryAfterSeconds,
+        );
       }
-    } finally {
-      await this.clientRuns.release(client);
-    }
+      try {
+        await this.acquire(client, { signal, maxWaitMs, onPlaced: accept });
+        try {
+          return await task();
+        } finally {
+          this.release(client);
+        }
+      } finally {
+        await this.clientRuns.release(client);
+      }
+    })();
+    done.catch(refuse);
+    return { accepted, done };
   }
 
   /**
@@ -137,11 +170,16 @@ export class RunQueue {
     return new Promise((resolve) => this.idleListeners.push(resolve));
   }
 
-  private acquire(client: string, signal?: AbortSignal): Promise<void> {
+  /** Takes a slot, or a place in the queue until one is free; `onPlaced` says which came first. */
+  private acquire(
+    client: string,
+    { signal, maxWaitMs, onPlaced }: { signal?: AbortSignal; maxWaitMs: number; onPlaced(): void },
+  ): Promise<void> {
     if (this.draining) return Promise.reject(this.shuttingDown());
     if (signal?.aborted) return Promise.reject(clientGone());
     if (this.running < this.maxConcurrent && this.waitingCount === 0) {
       this.occupy(client);
+      onPlaced();
       return Promise.resolve();
     }
     if (this.waitingCount >= this.queueLimit) {
@@ -170,21 +208,24 @@ export class RunQueue {
           reject(error);
         },
       };
-      const timer = setTimeout(
-        () =>
-          waiter.reject(
-            new RunRejectedError(
-              'queue_timeout',
-              `The service is busy: no slot became free within ${this.maxWaitMs} ms. Retry later.`,
-              this.retryAfterSeconds,
-            ),
-          ),
-        this.maxWaitMs,
-      );
+      const timer = Number.isFinite(maxWaitMs)
+        ? setTimeout(
+            () =>
+              waiter.reject(
+                new RunRejectedError(
+                  'queue_timeout',
+                  `The service is busy: no slot became free within ${maxWaitMs} ms. Retry later.`,
+                  this.retryAfterSeconds,
+                ),
+              ),
+            maxWaitMs,
+          )
+        : undefined;
       const onAbort = () => waiter.reject(clientGone());
       signal?.addEventListener('abort', onAbort, { once: true });
       this.stateOf(client).waiting.push(waiter);
       this.waitingCount++;
+      onPlaced();
     });
   }
 
