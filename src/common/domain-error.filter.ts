@@ -32,6 +32,8 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   rate_limiter_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   api_key_missing: HttpStatus.UNAUTHORIZED,
   api_key_invalid: HttpStatus.UNAUTHORIZED,
+  // Also a run of another API key: whether it exists is not the asker's to know.
+  run_not_found: HttpStatus.NOT_FOUND,
 };
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */

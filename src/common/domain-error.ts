@@ -20,6 +20,8 @@ export const DOMAIN_ERROR_CODES = [
   // Authentication.
   'api_key_missing',
   'api_key_invalid',
+  // Runs kept for later reading.
+  'run_not_found',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -173,6 +173,24 @@ export class AppConfig {
   @Max(100_000)
   CLIENT_MAX_INFLIGHT = 2 * Math.max(1, availableParallelism());
 
+  /** How long a run that ended stays readable (GET /runs/{id}), in seconds; then it is deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  RUN_RESULT_TTL_S = 3600;
+
+  /**
+   * The most ended runs the embedded mode keeps in memory; past it the oldest go before their
+   * RUN_RESULT_TTL_S. A result holds its output twice (merged, and stdout and stderr apart):
+   * up to 2 x SANDBOX_OUTPUT_LIMIT_BYTES, so 1,000 runs hold at most about 128 MB by default.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RUN_RESULTS_LIMIT = 1000;
+
   /** Longest a run waits in the queue before it is answered 503 (it never starts late). */
   @Type(() => Number)
   @IsInt()

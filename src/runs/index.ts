@@ -1,0 +1,3 @@
+export { RunsModule } from './runs.module.js';
+export { RunsService, type RunRequester, type SubmitOptions } from './runs.service.js';
+export type { RunFailure, RunRecord, RunState } from './run-record.js';

@@ -1,0 +1,48 @@
+import type { DomainErrorCode } from '../common/domain-error.js';
+import type { RunResult } from '../sandbox/index.js';
+
+/** Where a run stands: waiting, running, cancelled, or, once it ran, its own status. */
+export type RunState = 'queued' | 'running' | 'cancelled' | 'internal_error' | RunResult['status'];
+
+/** What a run is asked to do. */
+export interface RunProgram {
+  code: string;
+  stdin?: string;
+}
+
+/** One run as the service keeps it (RunStore), from its submission to its expiry. */
+export interface RunRecord {
+  /** A UUIDv4: 122 random bits, so a run cannot be found by guessing. */
+  id: string;
+  /**
+   * The client that may see the run when API keys are on (its ClientIdentity, `key:...`);
+   * null when keys are off, and then anyone holding the id may.
+   */
+  owner: string | null;
+  /** Who the run counts against (ClientIdentity), for the per-client cap. */
+  client: string;
+  status: RunState;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** How many times a worker has started the run. */
+  attempts: number;
+  /** What POST /run answers, once the program ran. */
+  result?: RunResult;
+  /** Why it ended without a result of its own (status `internal_error`). */
+  error?: RunFailure;
+  callbackUrl?: string;
+}
+
+/** Why a run could not run: a DomainError's code (or `internal`) and its message. */
+export interface RunFailure {
+  code: DomainErrorCode | 'internal';
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/** True once the run has ended, however: nothing will change it any more. */
+export function hasEnded(run: Pick<RunRecord, 'status'>): boolean {
+  return run.status !== 'queued' && run.status !== 'running';
+}

@@ -1,0 +1,28 @@
+import type { RunRecord } from './run-record.js';
+
+/** Injection token of the RunStore. */
+export const RUN_STORE = Symbol('RUN_STORE');
+
+/**
+ * Where runs are kept, from submission until RUN_RESULT_TTL_S after they end. The embedded
+ * mode keeps them in memory (MemoryRunStore); the distributed mode in Redis.
+ */
+export interface RunStore {
+  /** Stores a new run. */
+  create(run: RunRecord): Promise<void>;
+  /** The run, or undefined once it expired (or never was). */
+  get(id: string): Promise<RunRecord | undefined>;
+  /**
+   * Changes a run atomically: `change` gets the run as stored and returns the new record, or
+   * undefined to leave it as it is. Resolves with the run as it then stands (undefined if
+   * there is none).
+   */
+  update(
+    id: string,
+    change: (run: RunRecord) => RunRecord | undefined,
+  ): Promise<RunRecord | undefined>;
+  /** Forgets a run (one refused before it was accepted). */
+  delete(id: string): Promise<void>;
+  /** Resolves with the run once it has ended (at once if it has); rejects when `signal` aborts. */
+  ended(id: string, signal?: AbortSignal): Promise<RunRecord>;
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError } from '../common/domain-error.js';
+import type { RunResult } from '../sandbox/index.js';
+import { RUN_DISPATCHER, type RunDispatcher } from './run-dispatcher.js';
+import { hasEnded, type RunProgram, type RunRecord } from './run-record.js';
+import { RUN_STORE, type RunStore } from './run-store.js';
+import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
+
+/** Who asks, as the HTTP layer knows it. */
+export interface RunRequester {
+  /** Who the run counts against (ClientIdentity: its API key, else its address). */
+  client: string;
+  /** True when API keys are on: then only the same client may see its runs. */
+  keyed: boolean;
+  requestId?: string;
+}
+
+export interface SubmitOptions extends RunRequester {
+  callbackUrl?: string;
+  /** How long the run may wait for a slot; no limit unless given. */
+  maxWaitMs?: number;
+}
+
+/**
+ * Runs as records that outlive their request: submit (POST /runs), read (GET), cancel
+ * (DELETE), and submit-and-wait (POST /run). The same path in both modes; the store and the
+ * dispatcher behind the tokens differ.
+ */
+@Injectable()
+export class RunsService {
+  private readonly logger = new Logger(RunsService.name);
+  private readonly queueWaitMs: number;
+
+  constructor(
+    @Inject(RUN_STORE) private readonly store: RunStore,
+    @Inject(RUN_DISPATCHER) private readonly dispatcher: RunDispatcher,
+    @Inject(RUNS_CONFIG.token) config: RunsConfig,
+  ) {
+    this.queueWaitMs = config.SANDBOX_QUEUE_WAIT_MS;
+  }
+
+  /**
+   * Accepts a run for later: resolves with its record (status `queued`) once it holds a place;
+   * rejects with a DomainError (queue full, client limit, shutting down) if refused, and then
+   * nothing of it is kept.
+   */
+  async submit(program: RunProgram, options: SubmitOptions): Promise<RunRecord> {
+    this.logger.log(
+      {
+        event: 'run_requested',
+        codeLength: [...program.code].length,
+        codeSha256: createHash('sha256').update(program.code).digest('hex'),
+        stdinBytes: Buffer.byteLength(program.stdin ?? '', 'utf8'),
+      },
+      'run requested',
+    );
+    const run: RunRecord = {
+      id: randomUUID(),
+      owner: options.keyed ? options.client : null,
+      client: options.client,
+      status: 'queued',
+      createdAt: Date.now(),
+      attempts: 0,
+      ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }),
+    };
+    await this.store.create(run);
+    try {
+      await this.dispatcher.dispatch(run, program, {
+        maxWaitMs: options.maxWaitMs ?? Infinity,
+        requestId: options.requestId,
+      });
+    } catch (error) {
+      await this.store.delete(run.id);
+      if (error instanceof DomainError) {
+        this.logger.warn(
+          { event: 'run_refused', reason: error.code },
+          `run refused: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+    return run;
+  }
+
+  /**
+   * POST /run: submits the run, waits for its end and answers with its result. It may wait
+   * SANDBOX_QUEUE_WAIT_MS for a slot; when `signal` fires (the client went away) the run is
+   * cancelled. A run that could not run rejects with its error, as before jobs existed.
+   */
+  async runAndWait(
+    program: RunProgram,
+    requester: RunRequester & { signal?: AbortSignal },
+  ): Promise<RunResult> {
+    const { signal } = requester;
+    const run = await this.submit(program, { ...requester, maxWaitMs: this.queueWaitMs });
+    const cancel = () => void this.cancel(run.id, requester);
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const ended = await this.store.ended(run.id);
+      if (ended.result) return ended.result;
+      const failure = ended.error ?? {
+        code: 'client_gone' as const,
+        message: 'The run was cancelled.',
+      };
+      if (failure.code === 'internal') throw new Error(failure.message);
+      throw new DomainError(failure.code, failure.message, failure.retryAfterSeconds);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** The run, if it exists and `requester` may see it; else run_not_found (404). */
+  async get(id: string, requester: RunRequester): Promise<RunRecord> {
+    const run = await this.store.get(id);
+    if (!run || !visible(run, requester)) throw notFound(id);
+    return run;
+  }
+
+  /**
+   * Cancels a run: a queued one never starts, a running one is killed. Resolves with the run
+   * as it then stands (one that had ended already is left as it was).
+   */
+  async cancel(id: string, requester: RunRequester): Promise<RunRecord> {
+    await this.get(id, requester);
+    const run = await this.store.update(id, (current) =>
+      hasEnded(current) ? undefined : { ...current, status: 'cancelled', finishedAt: Date.now() },
+    );
+    if (!run) throw notFound(id);
+    this.dispatcher.cancel(id);
+    return run;
+  }
+}
+
+function visible(run: RunRecord, requester: RunRequester): boolean {
+  return run.owner === null || run.owner === requester.client;
+}
+
+function notFound(id: string): DomainError {
+  return new DomainError(
+    'run_not_found',
+    `No run ${id}: it never existed, it expired (runs are kept RUN_RESULT_TTL_S after they end), or it belongs to another API key.`,
+  );
+}
