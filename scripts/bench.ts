@@ -20,18 +20,25 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadAppConfig } from '../src/config/app-config.js';
 import { toCreateOptions } from '../src/sandbox/engine/dockerode-engine.js';
 import { frameProgram, PROGRAM_START_MARKER } from '../src/sandbox/launcher/launcher.js';
-import { SANDBOX_CONFIG } from '../src/sandbox/sandbox.config.js';
-import { containerSpec, sandboxPolicyFrom } from '../src/sandbox/sandbox-policy.js';
+import { containerSpec } from '../src/sandbox/sandbox-policy.js';
+import { command, machine } from './bench-kit/machine.js';
+import {
+  figuresTable,
+  nonNegative,
+  percentile,
+  positive,
+  timed,
+  type Figures,
+} from './bench-kit/measure.js';
+import { BENCH_LABEL, BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
 
-const CODE = 'print(2 + 2)';
 const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
-const EXPECTED = '4';
 const TARGET_P50_RATIO = 0.15;
 const TARGET_THROUGHPUT_RATIO = 1;
 
@@ -46,40 +53,13 @@ const REFERENCE_RUNS = Math.max(1, Math.ceil(RUNS / 2));
 const PAUSE_MS = nonNegative(env.BENCH_PAUSE_MS, 250);
 const MEASURE_POOL_OFF = (env.BENCH_POOL_OFF ?? '1') !== '0' && !env.BENCH_URL;
 
-function nonNegative(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
-}
-
-function positive(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
 interface Subject {
   name: string;
   /** Runs print(2 + 2) once; throws unless it printed 4. */
   once: () => Promise<void>;
 }
 
-interface Figures {
-  p50: number;
-  p90: number;
-  throughput?: number;
-}
-
-async function timed(run: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)];
-}
 
 /** `runs` runs one at a time, `pauseMs` apart, after the warm-up. */
 async function sequential(subject: Subject, runs = RUNS, pauseMs = PAUSE_MS): Promise<Figures> {
@@ -108,23 +88,6 @@ async function throughput(subject: Subject): Promise<number> {
   return CONCURRENT_RUNS / (elapsed / 1000);
 }
 
-/** Runs a command to its end and returns its stdout; rejects on a non-zero exit. */
-async function command(file: string, args: string[], input?: Buffer): Promise<string> {
-  const child = spawn(file, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin?.end(input);
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`${file} exited with ${code}: ${stderr.trim()}`);
-  return stdout;
-}
-
-function expectFour(output: string, what: string): void {
-  if (output.trim() !== EXPECTED) throw new Error(`${what} printed ${JSON.stringify(output)}`);
-}
-
 function serviceSubject(name: string, url: string): Subject {
   return {
     name,
@@ -132,30 +95,25 @@ function serviceSubject(name: string, url: string): Subject {
       const response = await fetch(`${url}/run`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: CODE }),
+        body: JSON.stringify({ code: BENCH_PROGRAM }),
       });
       const body = (await response.json()) as { output?: string; status?: string };
       if (response.status !== 200 || body.status !== 'success') {
         throw new Error(`POST /run answered ${response.status}: ${JSON.stringify(body)}`);
       }
-      expectFour(body.output ?? '', 'the service');
+      expectBenchOutput(body.output ?? '', 'the service');
     },
   };
-}
-
-/** The service's sandbox policy under the bench's environment. */
-function benchPolicy() {
-  return sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
 }
 
 /** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
 function dockerRunArgs(): string[] {
   const policy = benchPolicy();
   const options = toCreateOptions(
-    containerSpec(policy, { labels: { 'safe-code-executor.bench': 'cold' }, pooled: false }),
+    containerSpec(policy, { labels: { [BENCH_LABEL]: 'cold' }, pooled: false }),
   );
   const host = options.HostConfig!;
-  const args = ['run', '--rm', '-i', '--label', 'safe-code-executor.bench=cold'];
+  const args = ['run', '--rm', '-i', '--label', `${BENCH_LABEL}=cold`];
   args.push('--runtime', host.Runtime!, '--network', 'none');
   args.push('--memory', `${host.Memory}b`, '--memory-swap', `${host.MemorySwap}b`);
   args.push('--cpus', String(host.NanoCpus! / 1e9), '--pids-limit', String(host.PidsLimit));
@@ -186,13 +144,18 @@ function dockerRunArgs(): string[] {
 
 function coldDockerSubject(): Subject {
   const args = dockerRunArgs();
-  const input = frameProgram(CODE, '', randomBytes(16).toString('hex'), benchPolicy().timeoutMs);
+  const input = frameProgram(
+    BENCH_PROGRAM,
+    '',
+    randomBytes(16).toString('hex'),
+    benchPolicy().timeoutMs,
+  );
   return {
     name: 'cold docker run --rm (CLI)',
     // The launcher marks the program's start with one byte on stdout and its end with a report
     // (the service strips both).
     once: async () =>
-      expectFour(
+      expectBenchOutput(
         (await command('docker', args, input))
           .replace(START_MARKER, '')
           // eslint-disable-next-line no-control-regex -- the report is delimited by U+001E
@@ -205,7 +168,7 @@ function coldDockerSubject(): Subject {
 function hostPythonSubject(): Subject {
   return {
     name: 'bare python3 on the host',
-    once: async () => expectFour(await command('python3', ['-c', CODE]), 'python3'),
+    once: async () => expectBenchOutput(await command('python3', ['-c', BENCH_PROGRAM]), 'python3'),
   };
 }
 
@@ -252,30 +215,17 @@ async function startService(extraEnv: Record<string, string>): Promise<StartedSe
   };
 }
 
-async function docker(format: string): Promise<string> {
-  return (await command('docker', ['version', '--format', format]).catch(() => '?')).trim();
+/** The engine's version as the docker CLI, which the cold row uses, reports it. */
+async function dockerVersion(): Promise<string> {
+  const version = command('docker', ['version', '--format', '{{.Server.Version}}']);
+  return (await version.catch(() => '?')).trim();
 }
-
-async function machine(): Promise<string> {
-  const kernel = (await command('uname', ['-r'])).trim();
-  const model = cpus()[0]?.model ?? '?';
-  const memory = `${Math.round(totalmem() / 1024 ** 3)} GiB`;
-  const load = (await command('cat', ['/proc/loadavg'])).split(' ').slice(0, 3).join(' ');
-  return [
-    `machine: ${cpus().length} CPUs (${model}), ${memory} RAM, kernel ${kernel}, docker ${await docker('{{.Server.Version}}')}, node ${process.version}`,
-    `load average before the run: ${load}`,
-  ].join('\n');
-}
-
-const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(10);
-const perSecond = (n: number | undefined) =>
-  n === undefined ? '-'.padStart(10) : `${n.toFixed(1)}/s`.padStart(10);
 
 async function main(): Promise<void> {
   const started = performance.now();
-  console.log(await machine());
+  console.log(await machine(await dockerVersion()));
   console.log(
-    `program: ${CODE}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
+    `program: ${BENCH_PROGRAM}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
   );
   const rows: [string, Figures][] = [];
 
@@ -322,12 +272,7 @@ async function main(): Promise<void> {
   const hostSubject = hostPythonSubject();
   rows.push([hostSubject.name, await sequential(hostSubject, REFERENCE_RUNS)]);
 
-  console.log(
-    `${''.padEnd(34)}${'p50'.padStart(10)}${'p90'.padStart(10)}${`@${CONCURRENCY}`.padStart(10)}`,
-  );
-  for (const [name, f] of rows) {
-    console.log(`${name.padEnd(34)}${ms(f.p50)}${ms(f.p90)}${perSecond(f.throughput)}`);
-  }
+  console.log(figuresTable(rows, CONCURRENCY));
   if (poolCounts) console.log(`\npool of the service, all its runs included: ${poolCounts}`);
   const p50Ratio = service.p50 / cold.p50;
   const throughputRatio = service.throughput / cold.throughput;
