@@ -32,6 +32,8 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   rate_limiter_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   api_key_missing: HttpStatus.UNAUTHORIZED,
   api_key_invalid: HttpStatus.UNAUTHORIZED,
+  // A run asked for a callback on an instance without CALLBACK_SECRET.
+  callbacks_disabled: HttpStatus.BAD_REQUEST,
 };
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */

@@ -20,6 +20,8 @@ export const DOMAIN_ERROR_CODES = [
   // Authentication.
   'api_key_missing',
   'api_key_invalid',
+  // Callbacks.
+  'callbacks_disabled',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
