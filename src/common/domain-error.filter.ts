@@ -34,6 +34,8 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   api_key_invalid: HttpStatus.UNAUTHORIZED,
   // Also a run of another API key: whether it exists is not the asker's to know.
   run_not_found: HttpStatus.NOT_FOUND,
+  // A run asked for a callback on an instance without CALLBACK_SECRET.
+  callbacks_disabled: HttpStatus.BAD_REQUEST,
 };
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */

@@ -11,10 +11,15 @@ import {
   MinLength,
   validateSync,
   ValidateBy,
+  ValidateIf,
 } from 'class-validator';
 import { availableParallelism } from 'node:os';
 import { apiKeyProblems, parseApiKeys } from './api-keys.setting.js';
+import { callbackAllowedHostsProblem } from './callback-allowed-hosts.setting.js';
 import { trustProxyProblems } from './trust-proxy.setting.js';
+
+/** Shortest CALLBACK_SECRET accepted: shorter keys could be guessed. */
+export const MIN_CALLBACK_SECRET_LENGTH = 16;
 
 /**
  * Every setting the service reads from the environment, with its default.
@@ -216,6 +221,47 @@ export class AppConfig {
   ENGINE_TIMEOUT_MS = 5000;
 
   /**
+   * Key of the HMAC-SHA256 signature on every callback (X-SCE-Signature-256), at least 16
+   * characters. Empty: callbacks are off, and a run that asks for one is refused (400).
+   */
+  @IsString()
+  @ValidateIf((config: AppConfig) => config.CALLBACK_SECRET !== '')
+  @MinLength(MIN_CALLBACK_SECRET_LENGTH, {
+    message: `must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters`,
+  })
+  CALLBACK_SECRET = '';
+
+  /**
+   * What callbacks may reach beyond the public internet: comma-separated host names (whatever
+   * they resolve to), IP addresses and CIDR ranges (e.g. hooks.internal,10.0.0.0/8). Empty:
+   * loopback, private, link-local, unique-local and other non-public addresses are refused.
+   */
+  @IsString()
+  @Satisfies((value) => callbackAllowedHostsProblem(value))
+  CALLBACK_ALLOWED_HOSTS = '';
+
+  /** Longest one callback request may take, from connecting to the end of the answer. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  CALLBACK_TIMEOUT_MS = 5000;
+
+  /** Tries of one callback before it is given up (the first one included). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  CALLBACK_MAX_ATTEMPTS = 5;
+
+  /** Wait before a callback's second try; it doubles on each further try, up to 60 s. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  CALLBACK_BACKOFF_MS = 1000;
+
+  /**
    * Docker engine address, as the docker CLI takes it (unix:///path, tcp://host:port, with
    * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS); empty means the local socket. dockerode
    * reads it from the environment itself (sandbox/engine/docker-client.ts); it is checked here
@@ -255,7 +301,7 @@ export class InvalidConfigError extends Error {
 }
 
 /** Settings whose values never appear in error messages. */
-const SECRET_SETTINGS = new Set(['API_KEYS']);
+const SECRET_SETTINGS = new Set(['API_KEYS', 'CALLBACK_SECRET']);
 
 /** Reads, converts and checks the environment. Unknown variables are ignored. */
 export function loadAppConfig(env: Record<string, string | undefined>): AppConfig {
