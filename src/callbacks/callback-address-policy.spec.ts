@@ -30,14 +30,14 @@ describe('CallbackAddressPolicy: only public unicast by default', () => {
     ['240.0.0.1', /reserved/],
     ['192.0.2.1', /reserved or documentation/],
     ['192.0.0.8', /IETF protocol|reserved/],
-    ['198.18.0.1', /benchmarking/],
+    ['198.18.0.1', /reserved/],
     ['2001:db8::1', /documentation|reserved/],
     ['2002:7f00:1::1', /6to4/],
     ['2001:0:4136:e378::1', /Teredo|IETF protocol/],
     ['64:ff9b::7f00:1', /NAT64/],
     ['::7f00:1', /outside the global unicast space/],
-    ['fec0::1', /outside the global unicast space/],
-    ['100::1', /outside the global unicast space/],
+    ['fec0::1', /deprecatedSiteLocal/],
+    ['100::1', /discard/],
   ])('refuses %s', (address, why) => {
     const verdict = strict.check(address);
     expect(verdict.allowed).toBe(false);
