@@ -62,8 +62,9 @@ class FullWriter(io.FileIO):
         return done
 
 
-def run_program(source):
-    """In the child: the program, to its end. Never returns."""
+def become_program():
+    """In the child, before the program arrives: everything that makes this process the
+    program's and does not depend on the program, so that a run does not wait for it."""
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # the program's own process is an ordinary one
     # The interpreter's own streams own fds 1 and 2: kept alive, so they never close them.
     REPLACED_STREAMS.extend((sys.stdout, sys.stderr))
@@ -85,6 +86,14 @@ def run_program(source):
     sys.argv[:] = ["/tmp/main.py"]
     sys.orig_argv[:] = [sys.executable, "-u", "/tmp/main.py"]
     sys.path[0] = "/tmp"
+    # The compiler's first use after the fork costs milliseconds (the memory it touches is
+    # copied from the parent's): pay it now, not in the run.
+    compile("pass", "/tmp/main.py", "exec", dont_inherit=True)
+    return main
+
+
+def run_program(main, source):
+    """In the child: the program, to its end. Never returns."""
     try:
         exec(compile(source, "/tmp/main.py", "exec", dont_inherit=True), main.__dict__)
     except SystemExit as stop:
@@ -170,11 +179,12 @@ if child == 0:
     os.close(go_write)
     os.dup2(stdin_read, 0)  # the launcher's own stdin (and the token in it) is never the child's
     os.close(stdin_read)
+    main_module = become_program()
     if os.read(go_read, 1) != b"\x01":
         os._exit(0)
     os.close(go_read)
     with open("/tmp/main.py", "rb") as program_file:
-        run_program(program_file.read())
+        run_program(main_module, program_file.read())
 
 os.close(stdin_read)
 os.close(go_read)
