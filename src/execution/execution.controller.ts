@@ -10,19 +10,19 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key.docs.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
-import { ClientId } from '../auth/client-identity.js';
 import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
-import { ClientGoneSignal, RequestId } from '../common/request-context.js';
+import { ClientGoneSignal } from '../common/request-context.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { RunRequestDto } from './dto/run-request.dto.js';
 import { RunResponseDto } from './dto/run-response.dto.js';
-import { ExecutionService } from './execution.service.js';
+import { RunsService, type RunRequester } from '../runs/index.js';
+import { Requester } from './run-requester.js';
 
 @ApiTags('execution')
 @Controller()
 export class ExecutionController {
-  constructor(private readonly execution: ExecutionService) {}
+  constructor(private readonly runs: RunsService) {}
 
   @Post('run')
   @HttpCode(200)
@@ -60,13 +60,12 @@ export class ExecutionController {
   })
   run(
     @Body() request: RunRequestDto,
-    @RequestId() requestId: string,
+    @Requester() requester: RunRequester,
     @ClientGoneSignal() signal: AbortSignal,
-    @ClientId() client: string,
   ): Promise<RunResponseDto> {
-    return this.execution.run(
+    return this.runs.runAndWait(
       { code: request.code, stdin: request.stdin },
-      { requestId, client, signal },
+      { ...requester, signal },
     );
   }
 }

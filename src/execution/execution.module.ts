@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
-import { AdmissionModule } from '../admission/admission.module.js';
 import { AuthModule } from '../auth/auth.module.js';
-import { MetricsModule } from '../metrics/metrics.module.js';
+import { CallbacksModule } from '../callbacks/index.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
-import { SandboxModule } from '../sandbox/index.js';
+import { RunsModule } from '../runs/index.js';
 import { ExecutionController } from './execution.controller.js';
-import { ExecutionService } from './execution.service.js';
 import { CodeLengthRule, EXECUTION_CONFIG, StdinSizeRule } from './program-limits.js';
+import { RunRequesterPipe } from './run-requester.js';
+import { RunsController } from './runs.controller.js';
 
+/**
+ * The HTTP face of runs: POST /run (run and wait), POST /runs, GET and DELETE /runs/{id}. The
+ * validation rules of their bodies live here, so class-validator's container is this module.
+ */
 @Module({
-  imports: [AuthModule, SandboxModule, RateLimitModule, AdmissionModule, MetricsModule],
-  controllers: [ExecutionController],
-  providers: [EXECUTION_CONFIG.provider, ExecutionService, CodeLengthRule, StdinSizeRule],
+  imports: [AuthModule, RateLimitModule, RunsModule, CallbacksModule],
+  controllers: [ExecutionController, RunsController],
+  providers: [EXECUTION_CONFIG.provider, CodeLengthRule, StdinSizeRule, RunRequesterPipe],
 })
 export class ExecutionModule {}

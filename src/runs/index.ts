@@ -1,3 +1,4 @@
 export { RunsModule } from './runs.module.js';
 export { RunsService, type RunRequester, type SubmitOptions } from './runs.service.js';
 export type { RunFailure, RunRecord, RunState } from './run-record.js';
+export { runView, type RunView } from './run-view.js';

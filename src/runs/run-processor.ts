@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { RunMetrics } from '../metrics/run-metrics.js';
 import { SandboxService } from '../sandbox/index.js';
+import { RunCallbacks } from './run-callbacks.js';
 import type { RunProgram, RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
 
@@ -17,6 +18,7 @@ export class RunProcessor {
     @Inject(RUN_STORE) private readonly store: RunStore,
     private readonly sandbox: SandboxService,
     private readonly metrics: RunMetrics,
+    private readonly callbacks: RunCallbacks,
   ) {}
 
   /**
@@ -54,7 +56,7 @@ export class RunProcessor {
         },
         'run finished',
       );
-      return await this.store.update(id, (run) =>
+      return await this.end(id, (run) =>
         run.status === 'running'
           ? { ...run, status: result.status, result, finishedAt: Date.now() }
           : undefined,
@@ -72,10 +74,25 @@ export class RunProcessor {
         : { code: 'internal' as const, message: 'The run failed inside the service.' };
     if (error instanceof DomainError) this.metrics.rejected(error.code);
     else this.logger.error({ event: 'run_failed', runId: id, err: error }, 'run failed');
-    return this.store.update(id, (run) =>
+    return this.end(id, (run) =>
       run.status === 'queued' || run.status === 'running'
         ? { ...run, status: 'internal_error', error: failure, finishedAt: Date.now() }
         : undefined,
     );
+  }
+
+  /** Stores the run's end (if `change` makes one) and announces it to its callback. */
+  private async end(
+    id: string,
+    change: (run: RunRecord) => RunRecord | undefined,
+  ): Promise<RunRecord | undefined> {
+    let ended = false;
+    const run = await this.store.update(id, (current) => {
+      const next = change(current);
+      ended = next !== undefined;
+      return next;
+    });
+    if (ended) this.callbacks.ended(run);
+    return run;
   }
 }

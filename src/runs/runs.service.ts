@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import type { RunResult } from '../sandbox/index.js';
+import { RunCallbacks } from './run-callbacks.js';
 import { RUN_DISPATCHER, type RunDispatcher } from './run-dispatcher.js';
 import { hasEnded, type RunProgram, type RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
@@ -36,6 +37,7 @@ export class RunsService {
     @Inject(RUN_STORE) private readonly store: RunStore,
     @Inject(RUN_DISPATCHER) private readonly dispatcher: RunDispatcher,
     @Inject(RUNS_CONFIG.token) config: RunsConfig,
+    private readonly callbacks: RunCallbacks,
   ) {
     this.queueWaitMs = config.SANDBOX_QUEUE_WAIT_MS;
   }
@@ -74,7 +76,7 @@ export class RunsService {
       await this.store.delete(run.id);
       if (error instanceof DomainError) {
         this.logger.warn(
-          { event: 'run_refused', reason: error.code },
+          { event: 'run_refused', runId: run.id, reason: error.code },
           `run refused: ${error.message}`,
         );
       }
@@ -104,6 +106,10 @@ export class RunsService {
         message: 'The run was cancelled.',
       };
       if (failure.code === 'internal') throw new Error(failure.message);
+      this.logger.warn(
+        { event: 'run_refused', runId: run.id, reason: failure.code },
+        `run refused: ${failure.message}`,
+      );
       throw new DomainError(failure.code, failure.message, failure.retryAfterSeconds);
     } finally {
       signal?.removeEventListener('abort', cancel);
@@ -123,11 +129,17 @@ export class RunsService {
    */
   async cancel(id: string, requester: RunRequester): Promise<RunRecord> {
     await this.get(id, requester);
-    const run = await this.store.update(id, (current) =>
-      hasEnded(current) ? undefined : { ...current, status: 'cancelled', finishedAt: Date.now() },
-    );
+    let cancelled = false;
+    const run = await this.store.update(id, (current) => {
+      if (hasEnded(current)) return undefined;
+      cancelled = true;
+      return { ...current, status: 'cancelled', finishedAt: Date.now() };
+    });
     if (!run) throw notFound(id);
-    this.dispatcher.cancel(id);
+    if (cancelled) {
+      this.dispatcher.cancel(id);
+      this.callbacks.ended(run);
+    }
     return run;
   }
 }

@@ -1,0 +1,115 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiKeyAuth } from '../auth/api-key.docs.js';
+import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { CallbackGate } from '../callbacks/index.js';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
+import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
+import { RunsService, runView, type RunRequester } from '../runs/index.js';
+import { CreateRunRequestDto } from './dto/create-run.dto.js';
+import { RunViewDto } from './dto/run-view.dto.js';
+import { Requester } from './run-requester.js';
+
+/** 404 for an id that is not a UUID: no run can have it. */
+const RunId = () => Param('id', new ParseUUIDPipe({ version: '4', errorHttpStatusCode: 404 }));
+
+@ApiTags('runs')
+@ApiKeyAuth()
+@Controller('runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunsService,
+    private readonly callbacks: CallbackGate,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @UseGuards(RunRateLimitGuard, ApiKeyGuard)
+  @ApiRateLimited()
+  @ApiOperation({
+    summary: 'Submit a run and return at once',
+    description:
+      'Accepts the program for later and answers 202 with the run’s id and `Location`; read it with GET /runs/{id}, or give a `callbackUrl` to be told when it ends. Same body and limits as POST /run.',
+  })
+  @ApiAcceptedResponse({
+    type: RunViewDto,
+    description: 'Accepted: the run is queued.',
+    headers: {
+      ...RATE_LIMIT_HEADERS,
+      Location: { description: 'Where to read the run: /runs/{id}', schema: { type: 'string' } },
+    },
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input.' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'The queue is full, or the service is shutting down; see Retry-After.',
+  })
+  async submit(
+    @Body() request: CreateRunRequestDto,
+    @Requester() requester: RunRequester,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<RunViewDto> {
+    if (request.callbackUrl !== undefined) this.callbacks.assertEnabled();
+    const run = await this.runs.submit(
+      { code: request.code, stdin: request.stdin },
+      { ...requester, callbackUrl: request.callbackUrl },
+    );
+    response.setHeader('Location', `/runs/${run.id}`);
+    return runView(run);
+  }
+
+  @Get(':id')
+  @UseGuards(ApiKeyGuard)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Read a run',
+    description:
+      'The run as it stands. Runs are kept RUN_RESULT_TTL_S after they end; with API keys on, only the key that made a run can read it.',
+  })
+  @ApiOkResponse({ type: RunViewDto })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No such run: unknown, expired, or another API key’s.',
+  })
+  async get(@RunId() id: string, @Requester() requester: RunRequester): Promise<RunViewDto> {
+    return runView(await this.runs.get(id, requester));
+  }
+
+  @Delete(':id')
+  @UseGuards(ApiKeyGuard)
+  @ApiOperation({
+    summary: 'Cancel a run',
+    description:
+      'A queued run never starts; a running one is killed. Answers the run as it now stands: `cancelled`, or its own status if it had already ended.',
+  })
+  @ApiOkResponse({ type: RunViewDto })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No such run: unknown, expired, or another API key’s.',
+  })
+  async cancel(@RunId() id: string, @Requester() requester: RunRequester): Promise<RunViewDto> {
+    return runView(await this.runs.cancel(id, requester));
+  }
+}

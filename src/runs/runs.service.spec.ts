@@ -1,0 +1,189 @@
+import { describe, expect, it } from '@jest/globals';
+import { RunQueue } from '../admission/run-queue.js';
+import { InMemoryClientRunCounter } from '../admission/client-run-counter.js';
+import type { CallbackDispatcher } from '../callbacks/index.js';
+import { AppConfig } from '../config/app-config.js';
+import type { RunMetrics } from '../metrics/run-metrics.js';
+import type { Program, RunResult, SandboxService } from '../sandbox/index.js';
+import { EmbeddedRunDispatcher } from './embedded-run-dispatcher.js';
+import { MemoryRunStore } from './memory-run-store.js';
+import { RunCallbacks } from './run-callbacks.js';
+import { RunProcessor } from './run-processor.js';
+import { RunsService, type RunRequester } from './runs.service.js';
+
+const RESULT: RunResult = {
+  output: '4',
+  stdout: '4\n',
+  stderr: '',
+  exitCode: 0,
+  status: 'success',
+  durationMs: 3,
+  truncated: false,
+};
+
+/** A sandbox whose runs end when the test says (or when they are aborted). */
+class HeldSandbox {
+  readonly started: { program: Program; signal?: AbortSignal; finish(): void }[] = [];
+
+  run(program: Program, { signal }: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const finish = () => resolve(RESULT);
+      this.started.push({ program, signal, finish });
+      signal?.addEventListener('abort', () =>
+        resolve({ ...RESULT, status: 'timeout', exitCode: null }),
+      );
+    });
+  }
+}
+
+function setup(overrides: Partial<AppConfig> = {}) {
+  const config = Object.assign(
+    new AppConfig(),
+    { SANDBOX_MAX_CONCURRENT: 1, SANDBOX_QUEUE_LIMIT: 2, CLIENT_MAX_INFLIGHT: 100 },
+    overrides,
+  );
+  const sandbox = new HeldSandbox();
+  const sent: { runId: string; url: string; body: object }[] = [];
+  const dispatcher: CallbackDispatcher = {
+    dispatch: (runId, url, body) => sent.push({ runId, url, body }),
+  };
+  const metrics = { ran: () => undefined, rejected: () => undefined } as unknown as RunMetrics;
+  const store = new MemoryRunStore(config);
+  const callbacks = new RunCallbacks(dispatcher);
+  const processor = new RunProcessor(
+    store,
+    sandbox as unknown as SandboxService,
+    metrics,
+    callbacks,
+  );
+  const admission = new RunQueue(config, new InMemoryClientRunCounter());
+  const runs = new RunsService(
+    store,
+    new EmbeddedRunDispatcher(admission, processor),
+    config,
+    callbacks,
+  );
+  return { runs, sandbox, store, sent };
+}
+
+const ALICE: RunRequester = { client: 'key:alice', keyed: true };
+const BOB: RunRequester = { client: 'key:bob', keyed: true };
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('RunsService (embedded)', () => {
+  it('accepts a run as queued, runs it, and keeps its result', async () => {
+    const { runs, sandbox } = setup();
+    const run = await runs.submit({ code: 'print(2 + 2)' }, ALICE);
+    expect(run).toMatchObject({ status: 'queued', attempts: 0, owner: 'key:alice' });
+    expect(run.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await tick();
+    expect(await runs.get(run.id, ALICE)).toMatchObject({ status: 'running', attempts: 1 });
+    sandbox.started[0].finish();
+    await tick();
+    const ended = await runs.get(run.id, ALICE);
+    expect(ended).toMatchObject({ status: 'success', result: RESULT, attempts: 1 });
+    expect(ended.finishedAt).toBeGreaterThanOrEqual(ended.startedAt!);
+  });
+
+  it('hides a run from another key (404), and from nobody when keys are off', async () => {
+    const { runs } = setup();
+    const keyed = await runs.submit({ code: 'x' }, ALICE);
+    await expect(runs.get(keyed.id, BOB)).rejects.toMatchObject({ code: 'run_not_found' });
+    await expect(runs.cancel(keyed.id, BOB)).rejects.toMatchObject({ code: 'run_not_found' });
+    const open = await runs.submit({ code: 'x' }, { client: 'ip:192.0.2.1', keyed: false });
+    expect(await runs.get(open.id, { client: 'ip:192.0.2.9', keyed: false })).toMatchObject({
+      id: open.id,
+    });
+  });
+
+  it('cancels a queued run, which then never starts, and a running one, which is killed', async () => {
+    const { runs, sandbox } = setup();
+    const running = await runs.submit({ code: 'first' }, ALICE);
+    const queued = await runs.submit({ code: 'second' }, ALICE);
+    await tick();
+    expect(sandbox.started).toHaveLength(1);
+
+    expect(await runs.cancel(queued.id, ALICE)).toMatchObject({ status: 'cancelled' });
+    expect(await runs.cancel(running.id, ALICE)).toMatchObject({ status: 'cancelled' });
+    expect(sandbox.started[0].signal?.aborted).toBe(true);
+    await tick();
+    expect(sandbox.started).toHaveLength(1); // the queued one never ran
+    expect(await runs.get(running.id, ALICE)).toMatchObject({ status: 'cancelled' });
+    expect(await runs.get(queued.id, ALICE)).toMatchObject({ status: 'cancelled' });
+    // Cancelling what has ended changes nothing.
+    expect(await runs.cancel(running.id, ALICE)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('refuses a run when the queue is full, and keeps nothing of it', async () => {
+    const { runs, store } = setup({ SANDBOX_QUEUE_LIMIT: 0 });
+    await runs.submit({ code: 'holds the slot' }, ALICE);
+    await tick();
+    await expect(runs.submit({ code: 'one too many' }, ALICE)).rejects.toMatchObject({
+      code: 'queue_full',
+    });
+    await tick();
+    expect(store.size).toBe(1);
+  });
+
+  it('runAndWait answers the result, and gives up on a slot after the queue wait, cancelling the run', async () => {
+    const { runs, sandbox } = setup({ SANDBOX_QUEUE_WAIT_MS: 50 });
+    const first = runs.runAndWait({ code: 'first' }, ALICE);
+    await tick();
+    await expect(runs.runAndWait({ code: 'second' }, ALICE)).rejects.toMatchObject({
+      code: 'queue_timeout',
+    });
+    sandbox.started[0].finish();
+    expect(await first).toEqual(RESULT);
+    expect(sandbox.started).toHaveLength(1);
+  });
+
+  it('sends a run to its callback once, when it ends, and a cancelled one too', async () => {
+    const { runs, sandbox, sent } = setup();
+    const done = await runs.submit({ code: 'x' }, { ...ALICE, callbackUrl: 'https://a.example/' });
+    const cancelled = await runs.submit(
+      { code: 'y' },
+      { ...ALICE, callbackUrl: 'https://b.example/' },
+    );
+    await tick();
+    expect(sent).toEqual([]);
+    await runs.cancel(cancelled.id, ALICE);
+    sandbox.started[0].finish();
+    await tick();
+    expect(sent.map((s) => [s.runId, s.url])).toEqual([
+      [cancelled.id, 'https://b.example/'],
+      [done.id, 'https://a.example/'],
+    ]);
+    expect(sent[1].body).toMatchObject({ id: done.id, status: 'success', result: RESULT });
+    expect(sent[1].body).not.toHaveProperty('owner');
+  });
+});
+
+describe('MemoryRunStore', () => {
+  const ended = (id: string, finishedAt: number) => ({
+    id,
+    owner: null,
+    client: 'c',
+    status: 'success' as const,
+    createdAt: finishedAt,
+    finishedAt,
+    attempts: 1,
+  });
+
+  it('forgets an ended run after RUN_RESULT_TTL_S, and the oldest ones past RUN_RESULTS_LIMIT', async () => {
+    const store = new MemoryRunStore(
+      Object.assign(new AppConfig(), { RUN_RESULT_TTL_S: 60, RUN_RESULTS_LIMIT: 2 }),
+    );
+    try {
+      await store.create(ended('old', Date.now() - 61_000));
+      expect(await store.get('old')).toBeUndefined();
+      await store.create(ended('a', Date.now()));
+      await store.create(ended('b', Date.now()));
+      await store.create(ended('c', Date.now()));
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.get('b')).toBeDefined();
+      expect(await store.get('c')).toBeDefined();
+    } finally {
+      store.onApplicationShutdown();
+    }
+  });
+});
