@@ -34,6 +34,7 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   api_key_invalid: HttpStatus.UNAUTHORIZED,
   // Also a run of another API key: whether it exists is not the asker's to know.
   run_not_found: HttpStatus.NOT_FOUND,
+  redis_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   // A run asked for a callback on an instance without CALLBACK_SECRET.
   callbacks_disabled: HttpStatus.BAD_REQUEST,
 };

@@ -273,6 +273,35 @@ export class AppConfig {
   })
   DOCKER_HOST?: string;
 
+  /**
+   * Redis for the distributed mode (redis://[user:password@]host:port[/db], or rediss:// for
+   * TLS): runs, their queue and the rate limits are then shared by every instance. Empty: the
+   * embedded mode, everything in this process's memory.
+   */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'REDIS_URL must look like redis://host:6379 or rediss://user:password@host:6380/0',
+  })
+  REDIS_URL?: string;
+
+  /**
+   * What this process does. `all`: HTTP and runs (the only role without REDIS_URL). `api`: HTTP
+   * only, runs go to the workers through Redis; needs no Docker engine. `worker`: takes runs
+   * from Redis and runs them on its engine; serves only /health and /metrics.
+   */
+  @IsIn(['all', 'api', 'worker'])
+  @Satisfies((role, config) =>
+    role !== 'all' && !config.REDIS_URL ? `ROLE=${role} needs REDIS_URL` : undefined,
+  )
+  ROLE: 'all' | 'api' | 'worker' = 'all';
+
+  /** Runs a worker carries at once (the distributed mode's SANDBOX_MAX_CONCURRENT per worker). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = Math.max(1, availableParallelism());
+
   @IsIn(['debug', 'info', 'warn', 'error'])
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
 }
