@@ -29,16 +29,31 @@ export class RunProcessor {
   async process(
     id: string,
     program: RunProgram,
-    { signal, requestId }: { signal?: AbortSignal; requestId?: string },
+    {
+      signal,
+      requestId,
+      attempt = 1,
+    }: { signal?: AbortSignal; requestId?: string; attempt?: number },
   ): Promise<RunRecord | undefined> {
-    const started = await this.store.update(id, (run) =>
-      run.status === 'queued'
-        ? { ...run, status: 'running', startedAt: Date.now(), attempts: run.attempts + 1 }
-        : undefined,
-    );
-    if (started?.status !== 'running') return started; // cancelled (or expired) while queued
+    // A queued run starts; a running one only as a later attempt (its worker died mid-run:
+    // a program has no effects outside its sandbox, so running it again is safe).
+    // (`change` may be called more than once: a store retries it when the run changed meanwhile.)
+    let started = false;
+    const run = await this.store.update(id, (current) => {
+      started =
+        current.status === 'queued' || (current.status === 'running' && attempt > current.attempts);
+      return started
+        ? { ...current, status: 'running', startedAt: Date.now(), attempts: attempt }
+        : undefined;
+    });
+    if (!started || !run) return run; // cancelled, or ended, or expired while it waited
     this.logger.log(
-      { event: 'run_started', runId: id, waitedMs: started.startedAt! - started.createdAt },
+      {
+        event: 'run_started',
+        runId: id,
+        attempt,
+        waitedMs: run.startedAt! - run.createdAt,
+      },
       'run admitted',
     );
     try {

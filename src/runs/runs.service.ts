@@ -131,9 +131,8 @@ export class RunsService {
     await this.get(id, requester);
     let cancelled = false;
     const run = await this.store.update(id, (current) => {
-      if (hasEnded(current)) return undefined;
-      cancelled = true;
-      return { ...current, status: 'cancelled', finishedAt: Date.now() };
+      cancelled = !hasEnded(current); // (the store may call this more than once)
+      return cancelled ? { ...current, status: 'cancelled', finishedAt: Date.now() } : undefined;
     });
     if (!run) throw notFound(id);
     if (cancelled) {
