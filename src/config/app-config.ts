@@ -302,6 +302,27 @@ export class AppConfig {
   @Max(1000)
   WORKER_CONCURRENCY = Math.max(1, availableParallelism());
 
+  /**
+   * How long a worker's hold on a run lasts without renewal (renewed at half of it while the
+   * worker lives). A worker killed mid-run loses its runs after at most about this long; then
+   * another worker runs them again.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  WORKER_LOCK_MS = 30_000;
+
+  /**
+   * Times a run may be started in all, when workers die while running it; past it the run ends
+   * with status internal_error.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  RUN_MAX_ATTEMPTS = 3;
+
   @IsIn(['debug', 'info', 'warn', 'error'])
   LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
 }

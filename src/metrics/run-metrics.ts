@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RunQueue } from '../admission/run-queue.js';
 import { InstanceIdentity, SandboxService, type RunStatus } from '../sandbox/index.js';
@@ -14,7 +14,12 @@ export class RunMetrics {
   private readonly duration: Histogram<'status'>;
   private readonly rejections: Counter<'reason'>;
 
-  constructor(queue: RunQueue, sandbox: SandboxService, identity: InstanceIdentity) {
+  /** `sandbox` and `identity` are absent in ROLE=api, which runs no programs. */
+  constructor(
+    queue: RunQueue,
+    @Optional() sandbox?: SandboxService,
+    @Optional() identity?: InstanceIdentity,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sce_' });
     this.runs = new Counter({
@@ -57,6 +62,20 @@ export class RunMetrics {
       help: 'Configured bound on programs running at once (SANDBOX_MAX_CONCURRENT).',
       registers,
     }).set(queue.maxConcurrent);
+    if (sandbox && identity) this.sandboxMetrics(sandbox, identity, registers);
+    new Gauge({
+      name: 'sce_queue_limit',
+      help: 'Configured bound on runs waiting (SANDBOX_QUEUE_LIMIT).',
+      registers,
+    }).set(queue.queueLimit);
+  }
+
+  /** The instance's id and its warm pool, read at scrape time. */
+  private sandboxMetrics(
+    sandbox: SandboxService,
+    identity: InstanceIdentity,
+    registers: Registry[],
+  ): void {
     new Gauge({
       name: 'sce_instance_info',
       help: "Always 1; its label is the instance id put on this instance's containers.",
@@ -104,11 +123,6 @@ export class RunMetrics {
         this.inc(sandbox.poolStats().discarded);
       },
     });
-    new Gauge({
-      name: 'sce_queue_limit',
-      help: 'Configured bound on runs waiting (SANDBOX_QUEUE_LIMIT).',
-      registers,
-    }).set(queue.queueLimit);
   }
 
   /** Records a program that ran to an outcome. */

@@ -10,14 +10,17 @@ const REDIS_RETRY_AFTER_S = 5;
 
 /**
  * Options of the service's own connections. A command fails at once while Redis is away
- * (no offline queue, one retry), so requests answer 503 instead of hanging; the connection
+ * (no offline queue, one retry, at most 1.5 s), so requests answer 503 instead of hanging; the connection
  * itself keeps reconnecting (every 100 ms growing to 2 s), so the service recovers by itself.
  */
-export const FAIL_FAST: RedisOptions = {
+export const FAIL_FAST = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
-  retryStrategy: (times) => Math.min(100 * times, 2000),
-};
+  // A Redis that accepts connections but does not answer (stopped, overloaded) must not hang
+  // requests either.
+  commandTimeout: 1500,
+  retryStrategy: (times: number): number => Math.min(100 * times, 2000),
+} satisfies RedisOptions;
 
 /** Opens a connection to `url` with `options` (FAIL_FAST by default), logging outages once each. */
 export function connectRedis(url: string, name: string, options: RedisOptions = FAIL_FAST): Redis {

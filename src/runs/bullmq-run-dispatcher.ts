@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { RunRejectedError } from '../admission/run-rejected.error.js';
+import {
+  FAIL_FAST,
+  REDIS_CONFIG,
+  REDIS_CONNECTION,
+  redisUnavailable,
+  type RedisConfig,
+} from '../redis/index.js';
+import type { DispatchOptions, RunDispatcher } from './run-dispatcher.js';
+import { CANCEL_CHANNEL, RUN_QUEUE_NAME, type RunJob } from './run-job.js';
+import type { RunProgram, RunRecord } from './run-record.js';
+import { RUN_STORE, type RunStore } from './run-store.js';
+import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
+
+/**
+ * The distributed mode's dispatcher: runs go on a BullMQ queue in Redis, where the workers of
+ * every host take them (RunWorker). The queue is bounded (SANDBOX_QUEUE_LIMIT waiting runs):
+ * past it a run is refused at once with 503. A cancel goes out on a Redis channel to whichever
+ * worker runs the run, and takes a waiting one off the queue.
+ */
+@Injectable()
+export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown {
+  private readonly logger = new Logger(BullmqRunDispatcher.name);
+  /** Untyped: bullmq 6's generics do not resolve under this TypeScript; RunJob is the data. */
+  private readonly queue: Queue;
+  private readonly queueLimit: number;
+  private readonly retryAfterSeconds: number;
+  private readonly waitTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    @Inject(REDIS_CONFIG.token) redisConfig: RedisConfig,
+    @Inject(REDIS_CONNECTION) private readonly redis: Redis,
+    @Inject(RUN_STORE) private readonly store: RunStore,
+    @Inject(RUNS_CONFIG.token) config: RunsConfig,
+  ) {
+    this.queue = runQueue(redisConfig.REDIS_URL!);
+    this.queue.on('error', (error) => this.logger.debug(`queue: ${error.message}`));
+    this.queueLimit = config.SANDBOX_QUEUE_LIMIT;
+    this.retryAfterSeconds = Math.max(1, Math.ceil(config.SANDBOX_TIMEOUT_MS / 1000));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.waitTimers) clearTimeout(timer);
+    await this.queue.close().catch(() => undefined);
+  }
+
+  /** Runs waiting for a worker, for health and metrics. */
+  waiting(): Promise<number> {
+    return this.queue.getWaitingCount().catch(redisUnavailable);
+  }
+
+  async dispatch(
+    run: RunRecord,
+    program: RunProgram,
+    { maxWaitMs, requestId }: DispatchOptions,
+  ): Promise<void> {
+    const waiting = await this.waiting();
+    if (waiting >= this.queueLimit) {
+      throw new RunRejectedError(
+        'queue_full',
+        `The service is busy: ${waiting} programs are waiting for a worker (the limit is ${this.queueLimit}). Retry later.`,
+        this.retryAfterSeconds,
+      );
+    }
+    const job: RunJob = { runId: run.id, program, requestId };
+    await this.queue
+      .add('run', job, { jobId: run.id })
+      .catch(redisUnavailable);
+    if (Number.isFinite(maxWaitMs)) this.giveUpWaitingAfter(run.id, maxWaitMs);
+  }
+
+  cancel(id: string): void {
+    // The worker running it kills it; a waiting job leaves the queue (a worker that takes it
+    // anyway finds it cancelled and skips it).
+    void this.redis.publish(CANCEL_CHANNEL, id).catch(() => undefined);
+    void this.queue.remove(id).catch(() => undefined);
+  }
+
+  /** POST /run waits a bounded time for a worker: a run not started by then ends unrun. */
+  private giveUpWaitingAfter(id: string, maxWaitMs: number): void {
+    const timer = setTimeout(() => {
+      this.waitTimers.delete(timer);
+      void this.store
+        .update(id, (run) =>
+          run.status === 'queued'
+            ? {
+                ...run,
+                status: 'internal_error',
+                finishedAt: Date.now(),
+                error: {
+                  code: 'queue_timeout',
+                  message: `The service is busy: no worker took the program within ${maxWaitMs} ms. Retry later.`,
+                  retryAfterSeconds: this.retryAfterSeconds,
+                },
+              }
+            : undefined,
+        )
+        .then(() => this.queue.remove(id))
+        .catch(() => undefined);
+    }, maxWaitMs);
+    timer.unref();
+    this.waitTimers.add(timer);
+  }
+}
+
+/** The producer's side of the queue, on a fail-fast connection of its own. */
+function runQueue(url: string): Queue {
+  return new Queue(RUN_QUEUE_NAME, {
+    connection: { url, ...FAIL_FAST },
+    // Finished jobs are not kept: the RunStore holds the run.
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
+}

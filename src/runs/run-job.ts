@@ -1,0 +1,14 @@
+import type { RunProgram } from './run-record.js';
+
+/** The BullMQ queue runs travel on in the distributed mode. */
+export const RUN_QUEUE_NAME = 'sce-runs';
+
+/** Redis channel on which a cancel reaches the worker running the run. */
+export const CANCEL_CHANNEL = 'sce:run-cancel';
+
+/** A job's data: what a worker needs to run the run (its record is in the RunStore). */
+export interface RunJob {
+  runId: string;
+  program: RunProgram;
+  requestId?: string;
+}
