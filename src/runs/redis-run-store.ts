@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,7 +86,6 @@ interface Waiter {
  */
 @Injectable()
 export class RedisRunStore implements RunStore, OnApplicationShutdown {
-  private readonly logger = new Logger(RedisRunStore.name);
   private readonly redis: ScriptedRedis;
   private readonly resultTtlS: number;
   /** Callers of ended() by run id. */
@@ -252,22 +251,25 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
     await Promise.all([...this.waiters.keys()].map((id) => this.settle(id)));
   }
 
-  /** Reads a run some caller waits for, and settles the callers if it has ended (or is gone). */
+  /**
+   * Reads a run some caller waits for, and settles the callers if it has ended (or is gone).
+   * While the read fails (the shared connection may come back after the subscriber's), it
+   * tries again, for as long as someone waits.
+   */
   private async settle(id: string): Promise<void> {
-    let run: RunRecord | undefined;
-    try {
-      run = await this.get(id);
-    } catch (error) {
-      // Redis went away again; the check after the next reconnect reads it.
-      this.logger.warn(
-        { event: 'run_end_check_failed', runId: id, reason: String(error) },
-        'could not read an awaited run',
-      );
+    for (let pause = 100; this.waiters.has(id) && !this.closed; pause = Math.min(2 * pause, 2000)) {
+      let run: RunRecord | undefined;
+      try {
+        run = await this.get(id);
+      } catch {
+        await sleep(pause, undefined, { ref: false });
+        continue;
+      }
+      for (const waiter of this.waiters.get(id) ?? []) {
+        if (!run) waiter.reject(noRun(id));
+        else if (hasEnded(run)) waiter.resolve(structuredClone(run));
+      }
       return;
-    }
-    for (const waiter of this.waiters.get(id) ?? []) {
-      if (!run) waiter.reject(noRun(id));
-      else if (hasEnded(run)) waiter.resolve(structuredClone(run));
     }
   }
 }
