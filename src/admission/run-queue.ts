@@ -173,7 +173,11 @@ export class RunQueue {
   /** Takes a slot, or a place in the queue until one is free; `onPlaced` says which came first. */
   private acquire(
     client: string,
-    { signal, maxWaitMs, onPlaced }: { signal?: AbortSignal; maxWaitMs: number; onPlaced(): void },
+    {
+      signal,
+      maxWaitMs,
+      onPlaced,
+    }: { signal?: AbortSignal; maxWaitMs: number; onPlaced: () => void },
   ): Promise<void> {
     if (this.draining) return Promise.reject(this.shuttingDown());
     if (signal?.aborted) return Promise.reject(clientGone());

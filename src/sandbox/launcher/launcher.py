@@ -1,25 +1,27 @@
 # The sandbox's launcher: the container's command (python3 -u -c <this file>).
 #
-# It forks at once: the child will run the program, the parent reads it. The parent reads the
-# program from standard input, framed as `<byte length> <time limit in ms>\n<source><token><stdin>`
-# (launcher.ts, frameProgram), writes it to /tmp/main.py inside the container, marks the start
-# with one byte (0x06) on stdout and tells the waiting child to go. The child runs the program as
+# It forks at once, and the child makes itself ready to be the program's process. The child
+# reads the program from standard input, framed as `<byte length> <time limit in ms>\n<source>`
+# and then `<token><stdin>` (launcher.ts, frameProgram): exactly the header and the source, then
+# it hands the rest of stdin to the parent, writes the source to /tmp/main.py inside the
+# container, marks the start with one byte (0x06) on stdout and runs the program as
 # `python3 -u /tmp/main.py` would: as __main__, with that file name, argv, sys.path[0], loader
 # and exit status, and tracebacks that do not show the launcher. It runs in the launcher's own,
 # already started and already forked interpreter (a pooled container's launcher has started
 # before the program arrives), so the program waits for neither an interpreter start nor a fork.
 #
 # The parent stays out of the program's reach and reports how it ended: it reads the end token
-# only after the program starts, long after the fork (so it is never in the program's memory), is
-# not dumpable (so the program, which runs as the same user, cannot read the parent's memory or
-# descriptors through /proc; ptrace is denied by the seccomp profile), relays the program's stdin
-# through a pipe, and once the child has exited writes the end report of program-end.ts, with the
-# child's real wait status, on stdout and stderr. It also enforces the time limit, to the
-# millisecond: at the limit it kills every process of the sandbox's user (kill(-1)) and reports
-# the ending as `time` (the service's own kill of the whole container stays as the backstop). With
-# the report on both streams all the program's output is in, so the service need not wait for the
-# engine. The report follows the child's whole exit, C stdio buffers flushed at exit included.
-import atexit, builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, types
+# only once the child has read the source and dropped the launcher's stdin (so the token is never
+# in the program's memory), is not dumpable (so the program, which runs as the same user, cannot
+# read the parent's memory or descriptors through /proc; ptrace is denied by the seccomp profile),
+# relays the program's stdin through a pipe, and once the child has exited writes the end report
+# of program-end.ts, with the child's real wait status, on stdout and stderr. It also enforces the
+# time limit, to the millisecond: at the limit it kills every process of the sandbox's user
+# (kill(-1)) and reports the ending as `time` (the service's own kill of the whole container stays
+# as the backstop). With the report on both streams all the program's output is in, so the service
+# need not wait for the engine. The report follows the child's whole exit, C stdio buffers flushed
+# at exit included.
+import atexit, builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, time, types
 
 TOKEN_BYTES = 32
 # In a sandbox (the container's command passes --sandbox) the launcher is alone with the
@@ -135,6 +137,11 @@ def finish(status):
             pass
     libc.fflush(None)
     if status is not None:
+        # Tell the parent at once: it need not wait for the kernel to tear the process down.
+        try:
+            os.write(DONE_FD, b"%d %d\n" % (os.getpid(), status))
+        except OSError:
+            pass  # the program closed it: the parent has the wait status
         os._exit(status)
 
 
@@ -165,46 +172,114 @@ def relay_stdin(pipe):
 
 
 libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-# The program's process is forked now, before the program arrives, so that a run does not wait
-# for the fork (a pooled container's launcher starts long before its program comes). The child
-# waits for one byte on `go`: the program is in /tmp/main.py, run it. End of file instead means
-# the launcher got no program; the child leaves quietly.
+# The program's process is forked now, before the program arrives (a pooled container's launcher
+# starts long before its program comes), and made ready. When the program comes, the child
+# reads exactly the header and the source from stdin, tells the parent (which then owns the rest
+# of stdin: the end token, then the program's stdin) and runs the program at once, so that no
+# step between the source's arrival and the program's start waits for the other process. End of
+# file instead of a program: the child leaves quietly, and the parent says so.
 stdin_read, stdin_write = os.pipe()
-go_read, go_write = os.pipe()
+read_read, read_write = os.pipe()
+done_read, DONE_FD = os.pipe()
 child = os.fork()
 if child == 0:
     if not IN_SANDBOX:
         os.setpgid(0, 0)
     os.close(stdin_write)
-    os.close(go_write)
-    os.dup2(stdin_read, 0)  # the launcher's own stdin (and the token in it) is never the child's
-    os.close(stdin_read)
+    os.close(read_read)
+    os.close(done_read)
     main_module = become_program()
-    if os.read(go_read, 1) != b"\x01":
-        os._exit(0)
-    os.close(go_read)
-    with open("/tmp/main.py", "rb") as program_file:
-        run_program(main_module, program_file.read())
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            os._exit(0)
+        header += byte
+    length, _limit = header.split()
+    source = read_exactly(int(length))  # exactly: the token that follows is never read here
+    # The launcher's own stdin (the token in it) is never the program's: its stdin is the relay.
+    os.dup2(stdin_read, 0)
+    os.close(stdin_read)
+    started = time.monotonic_ns()
+    fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    write_all(fd, source)
+    os.close(fd)
+    write_all(read_write, b"%s %d\n" % (header.strip(), started))
+    os.close(read_write)
+    os.write(1, b"\x06")
+    run_program(main_module, source)
 
 os.close(stdin_read)
-os.close(go_read)
-header = b""
-while not header.endswith(b"\n"):
-    byte = os.read(0, 1)
-    if not byte:
-        sys.exit("launcher: no program received")
-    header += byte
-length, limit_ms = header.split()
-source = read_exactly(int(length))
-fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-write_all(fd, source)
-os.close(fd)
+os.close(read_write)
+os.close(DONE_FD)
+timed_out = []
+reporting = threading.Lock()
+token_box = []
+token_ready = threading.Event()
+
+
+def report_and_exit(exit_code, ending):
+    """Writes the end report once (whichever of the two ends below comes first) and exits."""
+    reporting.acquire()
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    token_ready.wait()
+    report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s\x1e" % (exit_code, oom_kills(), ending)
+    for out in (1, 2):
+        try:
+            write_all(out, report)
+        except OSError:
+            pass
+    os._exit(exit_code)
+
+
+def watch_done():
+    """The child's own word that it is exiting with a status (finish), so the report need not
+    wait for the kernel to tear the child down. Only the child's pid counts: the program's forked
+    processes run the same exit steps. The program could send it itself, but that only ends its
+    own run early with a status of its choosing, as exiting does."""
+    pending = b""
+    while True:
+        chunk = os.read(done_read, 64)
+        if not chunk:
+            return  # the child died some other way: its wait status tells
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            fields = line.split()
+            if len(fields) == 2 and fields[0] == b"%d" % child and fields[1].isdigit():
+                if int(fields[1]) <= 255:
+                    report_and_exit(int(fields[1]), b"exit")
+        if len(pending) > 64:
+            return  # not the child's: leave it to the wait status
+
+
+def wait_for_child():
+    """The child's real wait status: for a program killed by a signal, or gone by os._exit."""
+    _, wait_status = os.waitpid(child, 0)
+    status = os.waitstatus_to_exitcode(wait_status)
+    ending = b"time" if timed_out and os.WIFSIGNALED(wait_status) else b"exit"
+    report_and_exit(status if status >= 0 else 128 - status, ending)  # signal N: 128 + N
+
+
+# Both ends are watched from threads started now, while the launcher waits: starting a thread
+# takes a round of the scheduler, which the run should not wait for.
+threading.Thread(target=watch_done, daemon=True).start()
+threading.Thread(target=wait_for_child, daemon=True).start()
+news = b""
+while True:
+    chunk = os.read(read_read, 256)
+    if not chunk:
+        break
+    news += chunk
+os.close(read_read)
+if not news:
+    sys.exit("launcher: no program received")
+_length, limit_ms, started = news.split()
 
 # Signals meant for the program (tini forwards SIGTERM and others to its child, this process)
 # reach it as if it were still the launcher's own process.
 for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
     signal.signal(forwarded, lambda number, _frame: os.kill(child, number))
-timed_out = []
 
 
 def at_limit(_number, _frame):
@@ -219,24 +294,12 @@ def at_limit(_number, _frame):
 
 
 signal.signal(signal.SIGALRM, at_limit)
-os.write(1, b"\x06")
-signal.setitimer(signal.ITIMER_REAL, int(limit_ms) / 1000)
-try:
-    os.write(go_write, b"\x01")
-except OSError:
-    pass  # the child is gone already (killed while it waited); its wait status says how
-os.close(go_write)
-token = read_exactly(TOKEN_BYTES)
-threading.Thread(target=relay_stdin, args=(stdin_write,), daemon=True).start()
-_, wait_status = os.waitpid(child, 0)
-signal.setitimer(signal.ITIMER_REAL, 0)
-status = os.waitstatus_to_exitcode(wait_status)
-ending = b"time" if timed_out and os.WIFSIGNALED(wait_status) else b"exit"
-exit_code = status if status >= 0 else 128 - status  # killed by signal N: 128 + N, as a shell says
-report = b"\x1eSCE-END " + token + b" %d %d %s\x1e" % (exit_code, oom_kills(), ending)
-for out in (1, 2):
-    try:
-        write_all(out, report)
-    except OSError:
-        pass
-os._exit(exit_code)
+# The limit counts from the program's start, which the child noted (the same clock for both).
+elapsed_s = (time.monotonic_ns() - int(started)) / 1e9
+signal.setitimer(signal.ITIMER_REAL, max(int(limit_ms) / 1000 - elapsed_s, 0.001))
+token_box.append(read_exactly(TOKEN_BYTES))
+token_ready.set()
+# The main thread relays the program's stdin (signals are handled here, between reads), until
+# one of the threads above reports and ends the process.
+relay_stdin(stdin_write)
+threading.Event().wait()

@@ -151,6 +151,29 @@ describe('the launcher', () => {
     expect(run.stderr.toString()).toBe('launcher: no program received\n');
   });
 
+  it('lets a program end its own run early by sending the exit word itself, and nothing more', () => {
+    // The child tells the parent its status just before it exits, so the report need not wait
+    // for the kernel's teardown. A program that finds that pipe can only do what exiting does:
+    // end its run now, with a status of its choosing (the report still comes after its output).
+    const run = launch(
+      [
+        'import os, stat, time',
+        'print("before", flush=True)',
+        'for fd in range(3, 64):',
+        '    try:',
+        '        if stat.S_ISFIFO(os.fstat(fd).st_mode):',
+        '            os.write(fd, b"%d 42\\n" % os.getpid())',
+        '    except OSError:',
+        '        pass',
+        'time.sleep(1)',
+      ].join('\n'),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`^\u0006before\n\x1eSCE-END ${TOKEN} 42 -?\\d+ exit\x1e$`),
+    );
+    expect(run.status).toBe(42);
+  });
+
   it('says `exit` for a program killed by a signal of its own before the limit', () => {
     const run = launch('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)', '', 5000);
     expect(run.stdout).toMatch(report(137, 'exit'));
