@@ -71,6 +71,13 @@ describe('a rate limit shared through Redis by two API instances', () => {
       );
     }
 
+    // POST /runs draws on the same quota as POST /run.
+    const submitted = await request(one.url)
+      .post('/runs')
+      .set('X-API-Key', KEY_A)
+      .send({ code: 'print(1)' });
+    expect(submitted.status).toBe(429);
+
     // Reading a run is never counted nor refused: an unknown id is a 404, not a 429.
     const read = await request(one.url)
       .get('/runs/00000000-0000-4000-8000-000000000000')
