@@ -9,6 +9,7 @@ import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 
 /** The static web page lives in public/ at the project root (beside src/ and dist/). */
 const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
@@ -28,6 +29,9 @@ const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'public');
 export class AppModule {
   /** The whole application, on a configuration loaded and validated once (main.ts). */
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), RateLimitModule.throttler(config)],
+    };
   }
 }
