@@ -37,8 +37,11 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   // another address to get a fresh rate-limit quota.
   const trustProxy = expressTrustProxy(config.TRUST_PROXY, config.TRUST_PROXY_ADDRESSES);
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
-  // Validation rules are providers of the execution module, so they can read its settings.
-  useContainer(app.select(ExecutionModule), { fallbackOnErrors: true });
+  // Validation rules are providers of the execution module, so they can read its settings
+  // (ROLE=worker has no HTTP face for runs, and no such rules).
+  if (config.ROLE !== 'worker') {
+    useContainer(app.select(ExecutionModule), { fallbackOnErrors: true });
+  }
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -82,7 +85,9 @@ export function configureApp(app: NestExpressApplication): INestApplication {
       )
       .build(),
   );
-  SwaggerModule.setup('docs', app, documentRunLimits(document, config), {
+  // ROLE=worker documents only /health and /metrics: it takes no runs over HTTP.
+  const documented = config.ROLE === 'worker' ? document : documentRunLimits(document, config);
+  SwaggerModule.setup('docs', app, documented, {
     jsonDocumentUrl: 'docs-json',
     // Keep a key entered with Authorize across reloads of /docs.
     swaggerOptions: { persistAuthorization: true },
@@ -123,6 +128,11 @@ export async function serve(app: NestExpressApplication, config: AppConfig): Pro
   const address = app.getHttpServer().address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
   console.log(
-    `Safe Code Executor listening on http://${host}:${address.port} (docs at /docs), instance ${app.get(InstanceIdentity).id}`,
+    `Safe Code Executor (ROLE=${config.ROLE}${config.REDIS_URL ? ', with Redis' : ''}) listening on http://${host}:${address.port} (docs at /docs), instance ${instanceIdOf(app, config)}`,
   );
+}
+
+/** The instance id on this process's containers; `none` in ROLE=api, which has no engine. */
+function instanceIdOf(app: NestExpressApplication, config: AppConfig): string {
+  return config.ROLE === 'api' ? 'none' : app.get(InstanceIdentity).id;
 }

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { CallbacksModule } from '../callbacks/index.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
-import { RunsModule } from '../runs/index.js';
 import { ExecutionController } from './execution.controller.js';
 import { CodeLengthRule, EXECUTION_CONFIG, StdinSizeRule } from './program-limits.js';
 import { RunRequesterPipe } from './run-requester.js';
@@ -13,7 +12,8 @@ import { RunsController } from './runs.controller.js';
  * validation rules of their bodies live here, so class-validator's container is this module.
  */
 @Module({
-  imports: [AuthModule, RateLimitModule, RunsModule, CallbacksModule],
+  // RunsService comes from the global RunsModule (AppModule.forRoot chooses its drivers).
+  imports: [AuthModule, RateLimitModule, CallbacksModule],
   controllers: [ExecutionController, RunsController],
   providers: [EXECUTION_CONFIG.provider, CodeLengthRule, StdinSizeRule, RunRequesterPipe],
 })

@@ -1,8 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
-import { RunQueue } from '../admission/run-queue.js';
+import { RunsHealth } from '../runs/index.js';
 import { SandboxReadiness } from '../sandbox/index.js';
 
 /** How long a probe waits for the engine before calling it down. */
@@ -15,8 +15,9 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
-    private readonly sandbox: SandboxReadiness,
-    private readonly queue: RunQueue,
+    private readonly runs: RunsHealth,
+    /** Absent in ROLE=api, which runs no programs and needs no engine. */
+    @Optional() private readonly sandbox?: SandboxReadiness,
   ) {}
 
   /**
@@ -27,32 +28,18 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: can programs run right now?' })
   ready() {
+    const sandbox = this.sandbox;
+    const probe = (name: string, attempt: () => Promise<Record<string, unknown> | void>) => () =>
+      this.indicator.check(name).attempt(attempt).withTimeout(PROBE_TIMEOUT_MS);
     return this.health.check([
-      () =>
-        this.indicator
-          .check('engine')
-          .attempt(() => this.sandbox.engineReachable())
-          .withTimeout(PROBE_TIMEOUT_MS),
-      () =>
-        this.indicator
-          .check('image')
-          .attempt(() => this.sandbox.imagePresent())
-          .withTimeout(PROBE_TIMEOUT_MS),
-      () =>
-        this.indicator
-          .check('runtime')
-          .attempt(() => this.sandbox.runtimeRegistered())
-          .withTimeout(PROBE_TIMEOUT_MS),
-      () =>
-        this.indicator.check('queue').attempt(() => {
-          const stats = this.queue.stats;
-          if (stats.draining) throw new Error('shutting down');
-          if (this.queue.saturated)
-            throw new Error(
-              `saturated: ${stats.running} running, ${stats.waiting} waiting (limits ${stats.maxConcurrent} and ${stats.queueLimit})`,
-            );
-          return { ...stats };
-        }),
+      ...(sandbox
+        ? [
+            probe('engine', () => sandbox.engineReachable()),
+            probe('image', () => sandbox.imagePresent()),
+            probe('runtime', () => sandbox.runtimeRegistered()),
+          ]
+        : []),
+      probe('queue', () => this.runs.check()),
     ]);
   }
 

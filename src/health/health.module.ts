@@ -1,11 +1,19 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AdmissionModule } from '../admission/admission.module.js';
 import { SandboxModule } from '../sandbox/index.js';
 import { HealthController } from './health.controller.js';
 
-@Module({
-  imports: [TerminusModule, SandboxModule, AdmissionModule],
-  controllers: [HealthController],
-})
-export class HealthModule {}
+@Module({})
+export class HealthModule {
+  /**
+   * /health and /health/live. `sandbox`: this process runs programs (not ROLE=api), so the
+   * engine, image and runtime are probed too; the queue's state comes from the global RunsHealth.
+   */
+  static forRoot({ sandbox }: { sandbox: boolean }): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: [TerminusModule, ...(sandbox ? [SandboxModule] : [])],
+      controllers: [HealthController],
+    };
+  }
+}

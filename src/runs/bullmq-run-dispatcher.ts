@@ -1,16 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RunRejectedError } from '../admission/run-rejected.error.js';
-import {
-  FAIL_FAST,
-  REDIS_CONFIG,
-  REDIS_CONNECTION,
-  redisUnavailable,
-  type RedisConfig,
-} from '../redis/index.js';
+import { REDIS_CONNECTION, redisUnavailable } from '../redis/index.js';
 import type { DispatchOptions, RunDispatcher } from './run-dispatcher.js';
-import { CANCEL_CHANNEL, RUN_QUEUE_NAME, type RunJob } from './run-job.js';
+import { CANCEL_CHANNEL, type RunJob } from './run-job.js';
+import { RUN_JOB_QUEUE } from './run-queue.provider.js';
 import type { RunProgram, RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
@@ -24,27 +19,23 @@ import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 @Injectable()
 export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown {
   private readonly logger = new Logger(BullmqRunDispatcher.name);
-  /** Untyped: bullmq 6's generics do not resolve under this TypeScript; RunJob is the data. */
-  private readonly queue: Queue;
   private readonly queueLimit: number;
   private readonly retryAfterSeconds: number;
   private readonly waitTimers = new Set<NodeJS.Timeout>();
 
   constructor(
-    @Inject(REDIS_CONFIG.token) redisConfig: RedisConfig,
+    @Inject(RUN_JOB_QUEUE) private readonly queue: Queue,
     @Inject(REDIS_CONNECTION) private readonly redis: Redis,
     @Inject(RUN_STORE) private readonly store: RunStore,
     @Inject(RUNS_CONFIG.token) config: RunsConfig,
   ) {
-    this.queue = runQueue(redisConfig.REDIS_URL!);
     this.queue.on('error', (error) => this.logger.debug(`queue: ${error.message}`));
     this.queueLimit = config.SANDBOX_QUEUE_LIMIT;
     this.retryAfterSeconds = Math.max(1, Math.ceil(config.SANDBOX_TIMEOUT_MS / 1000));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     for (const timer of this.waitTimers) clearTimeout(timer);
-    await this.queue.close().catch(() => undefined);
   }
 
   /** Runs waiting for a worker, for health and metrics. */
@@ -66,9 +57,7 @@ export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown
       );
     }
     const job: RunJob = { runId: run.id, program, requestId };
-    await this.queue
-      .add('run', job, { jobId: run.id })
-      .catch(redisUnavailable);
+    await this.queue.add('run', job, { jobId: run.id }).catch(redisUnavailable);
     if (Number.isFinite(maxWaitMs)) this.giveUpWaitingAfter(run.id, maxWaitMs);
   }
 
@@ -104,13 +93,4 @@ export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown
     timer.unref();
     this.waitTimers.add(timer);
   }
-}
-
-/** The producer's side of the queue, on a fail-fast connection of its own. */
-function runQueue(url: string): Queue {
-  return new Queue(RUN_QUEUE_NAME, {
-    connection: { url, ...FAIL_FAST },
-    // Finished jobs are not kept: the RunStore holds the run.
-    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
-  });
 }

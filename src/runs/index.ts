@@ -1,4 +1,5 @@
-export { RunsModule } from './runs.module.js';
+export { RunsModule, runsTopology, type RunsTopology } from './runs.module.js';
+export { RunsHealth } from './runs-health.js';
 export { RunsService, type RunRequester, type SubmitOptions } from './runs.service.js';
 export type { RunFailure, RunRecord, RunState } from './run-record.js';
 export { runView, type RunView } from './run-view.js';

@@ -39,7 +39,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       // A worker's connection blocks waiting for jobs: BullMQ wants it to retry forever.
       connection: { url: this.redisConfig.REDIS_URL, maxRetriesPerRequest: null },
       concurrency: this.config.WORKER_CONCURRENCY,
-      name: `sce-worker-${this.identity.id}`,
+      // Seen in /health: which instance, on which engine.
+      name: `${this.identity.id}@${this.config.DOCKER_HOST ?? 'local-engine'}`,
       lockDuration: this.config.WORKER_LOCK_MS,
       stalledInterval: this.config.WORKER_LOCK_MS,
       maxStalledCount: this.config.RUN_MAX_ATTEMPTS - 1,

@@ -10,5 +10,6 @@ export const RUNS_CONFIG = configSlice('runs', [
   'WORKER_CONCURRENCY',
   'WORKER_LOCK_MS',
   'RUN_MAX_ATTEMPTS',
+  'DOCKER_HOST',
 ] as const);
 export type RunsConfig = ConfigSlice<(typeof RUNS_CONFIG.keys)[number]>;

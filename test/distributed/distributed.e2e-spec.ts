@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
+import { logged } from '../support/logs.js';
+import { LOOP } from '../support/ops.js';
+import { PrivateEngine } from '../support/private-engine.js';
+import { PrivateRedis } from '../support/redis.js';
+import { containersOf, startService, type RunningService } from '../support/service.js';
+import { until } from '../support/until.js';
+
+const IMAGE = process.env.SANDBOX_IMAGE || 'safe-code-executor-python:3.11';
+const ALICE = { Authorization: 'Bearer alice-key-0123456789' };
+const BOB = { Authorization: 'Bearer bob-key-0123456789' };
+
+interface RunBody {
+  id: string;
+  status: string;
+  attempts: number;
+  result?: { output: string; status: string };
+  error?: { code: string; message: string };
+}
+
+const ended = (run: RunBody) => !['queued', 'running', 'unavailable'].includes(run.status);
+
+/**
+ * Several hosts on one machine: Redis, a second Docker engine beside the shared one, a worker on
+ * each engine and two API instances that have no engine at all.
+ */
+describe('distributed: two APIs and two workers on two engines, through Redis', () => {
+  const redis = new PrivateRedis();
+  const engine2 = new PrivateEngine('sce-dist-test');
+  let workerA: RunningService;
+  let workerB: RunningService;
+  let api1: RunningService;
+  let api2: RunningService;
+  const started: RunningService[] = [];
+
+  async function start(env: Record<string, string>): Promise<RunningService> {
+    const service = await startService({
+      REDIS_URL: redis.url,
+      WORKER_LOCK_MS: '3000',
+      SANDBOX_TIMEOUT_MS: '20000',
+      WORKER_CONCURRENCY: '2',
+      API_KEYS: 'alice-key-0123456789,bob-key-0123456789',
+      ...env,
+    });
+    started.push(service);
+    return service;
+  }
+
+  function submit(api: RunningService, code: string, key = ALICE) {
+    return request(api.url).post('/runs').set(key).send({ code });
+  }
+
+  async function runOnceItIs(
+    api: RunningService,
+    id: string,
+    done: (run: RunBody) => boolean,
+    withinMs = 30_000,
+  ): Promise<RunBody> {
+    return until(
+      `run ${id}`,
+      async () => {
+        const answer = await request(api.url).get(`/runs/${id}`).set(ALICE);
+        // 503 while Redis comes back; anything else but 200 is a failure.
+        if (answer.status === 503) return { id, status: 'unavailable', attempts: 0 };
+        expect(answer.status).toBe(200);
+        return answer.body as RunBody;
+      },
+      done,
+      { withinMs, everyMs: 100 },
+    );
+  }
+
+  /** Which worker started the run (its `run_started` log line). */
+  function workerOf(id: string): RunningService | undefined {
+    return [workerA, workerB].find(
+      (w) => logged(w.logs(), { event: 'run_started', runId: id }).length > 0,
+    );
+  }
+
+  beforeAll(async () => {
+    await redis.start();
+    await engine2.start();
+    await engine2.ensureImage(IMAGE);
+    workerA = await start({ ROLE: 'worker' });
+    workerB = await start({ ROLE: 'worker', DOCKER_HOST: engine2.dockerHost });
+    // No engine: an API that tried to reach one would fail at this address.
+    const noEngine = { ROLE: 'api', DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+    api1 = await start(noEngine);
+    api2 = await start(noEngine);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const service of started.reverse()) await service.stop('SIGTERM');
+    await engine2.stop();
+    await redis.dispose();
+  }, 120_000);
+
+  it('reports Redis, the queue and both workers on /health of an API', async () => {
+    const health = await until(
+      'both workers to be connected',
+      async () =>
+        (await request(api1.url).get('/health')).body as {
+          details?: { queue?: { workers?: string[] } };
+        },
+      (body) => (body.details?.queue?.workers?.length ?? 0) >= 2,
+    );
+    expect(health.details?.queue?.workers).toEqual(
+      expect.arrayContaining([
+        `${workerA.instanceId}@local-engine`,
+        `${workerB.instanceId}@${engine2.dockerHost}`,
+      ]),
+    );
+  });
+
+  it('spreads runs over both engines; any API answers for any run', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const api = i % 2 ? api2 : api1;
+      const answer = await submit(api, `import time\ntime.sleep(1)\nprint(${i})`).expect(202);
+      ids.push((answer.body as RunBody).id);
+    }
+    for (const [i, id] of ids.entries()) {
+      // Read from the API that did not take it.
+      const run = await runOnceItIs(i % 2 ? api1 : api2, id, ended);
+      expect(run).toMatchObject({ status: 'success', attempts: 1, result: { output: String(i) } });
+    }
+    const byWorker = ids.map((id) => workerOf(id));
+    expect(byWorker).not.toContain(undefined);
+    expect(byWorker.filter((w) => w === workerA).length).toBeGreaterThan(0);
+    expect(byWorker.filter((w) => w === workerB).length).toBeGreaterThan(0);
+  });
+
+  it('answers POST /run through the queue, as before', async () => {
+    const answer = await request(api2.url)
+      .post('/run')
+      .set(BOB)
+      .send({ code: 'print(2 + 2)' })
+      .expect(200);
+    expect(answer.body).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
+  });
+
+  it('hides a run from another key (404), on every API', async () => {
+    const id = ((await submit(api1, 'print(1)')).body as RunBody).id;
+    await request(api1.url).get(`/runs/${id}`).set(BOB).expect(404);
+    await request(api2.url).get(`/runs/${id}`).set(BOB).expect(404);
+    await request(api2.url).delete(`/runs/${id}`).set(BOB).expect(404);
+    await runOnceItIs(api2, id, ended);
+  });
+
+  it('cancels a running run (killed on its worker) and a queued one (never starts)', async () => {
+    // Four slots in all (two workers, two each): four loops fill them, the fifth run waits.
+    const loops: string[] = [];
+    for (let i = 0; i < 4; i++) loops.push(((await submit(api1, LOOP)).body as RunBody).id);
+    for (const id of loops) await runOnceItIs(api1, id, (run) => run.status === 'running');
+    const queued = ((await submit(api2, 'print("never")')).body as RunBody).id;
+    expect(
+      ((await request(api2.url).get(`/runs/${queued}`).set(ALICE)).body as RunBody).status,
+    ).toBe('queued');
+
+    const cancelledQueued = await request(api2.url)
+      .delete(`/runs/${queued}`)
+      .set(ALICE)
+      .expect(200);
+    expect(cancelledQueued.body).toMatchObject({ status: 'cancelled' });
+    for (const id of loops) {
+      const cancelled = await request(api2.url).delete(`/runs/${id}`).set(ALICE).expect(200);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    }
+    // Every loop's container goes, on both engines.
+    for (const worker of [workerA, workerB]) {
+      await until(
+        `${worker === workerA ? 'worker A' : 'worker B'}'s runs to be killed`,
+        () =>
+          loops.every((id) =>
+            worker === workerOf(id)
+              ? logged(worker.logs(), { event: 'run_finished', runId: id }).length > 0
+              : true,
+          ),
+        Boolean,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(
+      ((await request(api1.url).get(`/runs/${queued}`).set(ALICE)).body as RunBody).status,
+    ).toBe('cancelled');
+    expect(workerOf(queued)).toBeUndefined();
+  });
+
+  it('keeps every accepted run through a Redis restart, and answers 503 while it is away', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push(
+        (
+          (await submit(i % 2 ? api1 : api2, `import time\ntime.sleep(0.5)\nprint(${i})`))
+            .body as RunBody
+        ).id,
+      );
+    }
+    await redis.kill();
+    const refused = await submit(api1, 'print(1)');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    await redis.start();
+    for (const [i, id] of ids.entries()) {
+      const run = await runOnceItIs(i % 2 ? api2 : api1, id, ended, 60_000);
+      expect(run).toMatchObject({ status: 'success', result: { output: String(i) } });
+    }
+  });
+
+  it('finishes a run whose worker was killed mid-run on the other worker, attempts 2', async () => {
+    const id = (
+      (await submit(api1, 'import time\ntime.sleep(4)\nprint("finished")')).body as RunBody
+    ).id;
+    await runOnceItIs(api1, id, (run) => run.status === 'running');
+    const doomed = workerOf(id)!;
+    const survivor = doomed === workerA ? workerB : workerA;
+    expect(await doomed.stop('SIGKILL')).toBeNull();
+    const run = await runOnceItIs(api2, id, ended, 60_000);
+    expect(run).toMatchObject({ status: 'success', attempts: 2, result: { output: 'finished' } });
+    expect(logged(survivor.logs(), { event: 'run_started', runId: id, attempt: 2 })).toHaveLength(
+      1,
+    );
+
+    // The dead worker's containers are reaped on its engine by the next worker started there.
+    const engine = doomed === workerA ? undefined : engine2;
+    const leftBehind = () =>
+      engine
+        ? engine.docker.listContainers({
+            all: true,
+            filters: { label: [`${CONTAINER_LABELS.instance}=${doomed.instanceId}`] },
+          })
+        : containersOf(doomed.instanceId);
+    expect((await leftBehind()).length).toBeGreaterThan(0);
+    await start({
+      ROLE: 'worker',
+      INSTANCE_LEASE_MS: '3000',
+      ...(engine ? { DOCKER_HOST: engine.dockerHost } : {}),
+    });
+    await until(
+      'the dead worker’s containers to be reaped',
+      leftBehind,
+      (list) => list.length === 0,
+      {
+        withinMs: 60_000,
+      },
+    );
+  });
+});
