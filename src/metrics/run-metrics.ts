@@ -13,6 +13,7 @@ export class RunMetrics {
   private readonly runs: Counter<'status'>;
   private readonly duration: Histogram<'status'>;
   private readonly rejections: Counter<'reason'>;
+  private readonly queueWait: Histogram;
 
   /** `sandbox` and `identity` are absent in ROLE=api, which runs no programs. */
   constructor(
@@ -33,6 +34,12 @@ export class RunMetrics {
       help: 'Wall time of the programs themselves, by how they ended.',
       labelNames: ['status'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'sce_run_queue_wait_seconds',
+      help: 'Time from a run being accepted to a worker (this process) starting it.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     this.rejections = new Counter({
@@ -129,6 +136,11 @@ export class RunMetrics {
   ran(status: RunStatus, durationMs: number): void {
     this.runs.inc({ status });
     this.duration.observe({ status }, durationMs / 1000);
+  }
+
+  /** Records how long a run waited before this process started it. */
+  waited(waitedMs: number): void {
+    this.queueWait.observe(waitedMs / 1000);
   }
 
   rejected(reason: string): void {

@@ -6,6 +6,9 @@ import { RunCallbacks } from './run-callbacks.js';
 import type { RunProgram, RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
 
+/** How long a worker keeps trying to record a run while its store (Redis) is away. */
+const STORE_PATIENCE_MS = 120_000;
+
 /**
  * The worker's side of a run: marks it running, runs the program in the sandbox, and stores
  * how it ended. A run cancelled meanwhile stays cancelled: every write is conditional.
@@ -39,7 +42,7 @@ export class RunProcessor {
     // a program has no effects outside its sandbox, so running it again is safe).
     // (`change` may be called more than once: a store retries it when the run changed meanwhile.)
     let started = false;
-    const run = await this.store.update(id, (current) => {
+    const run = await this.persist(id, (current) => {
       started =
         current.status === 'queued' || (current.status === 'running' && attempt > current.attempts);
       return started
@@ -47,6 +50,7 @@ export class RunProcessor {
         : undefined;
     });
     if (!started || !run) return run; // cancelled, or ended, or expired while it waited
+    this.metrics.waited(run.startedAt! - run.createdAt);
     this.logger.log(
       {
         event: 'run_started',
@@ -102,12 +106,35 @@ export class RunProcessor {
     change: (run: RunRecord) => RunRecord | undefined,
   ): Promise<RunRecord | undefined> {
     let ended = false;
-    const run = await this.store.update(id, (current) => {
+    const run = await this.persist(id, (current) => {
       const next = change(current);
       ended = next !== undefined;
       return next;
     });
     if (ended) this.callbacks.ended(run);
     return run;
+  }
+
+  /**
+   * A store update that outlasts a store outage: while Redis is away (redis_unavailable) it is
+   * tried again, every 250 ms growing to 2 s, for up to STORE_PATIENCE_MS. A program's result in
+   * hand is not thrown away because Redis restarted; a worker that dies meanwhile leaves the run
+   * to another, which runs it again.
+   */
+  private async persist(
+    id: string,
+    change: (run: RunRecord) => RunRecord | undefined,
+  ): Promise<RunRecord | undefined> {
+    const giveUpAt = Date.now() + STORE_PATIENCE_MS;
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 2000)) {
+      try {
+        return await this.store.update(id, change);
+      } catch (error) {
+        const storeAway = error instanceof DomainError && error.code === 'redis_unavailable';
+        if (!storeAway || Date.now() + delayMs > giveUpAt) throw error;
+        this.logger.warn({ event: 'run_store_retry', runId: id, retryInMs: delayMs });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 }

@@ -47,7 +47,11 @@ function setup(overrides: Partial<AppConfig> = {}) {
   const dispatcher: CallbackDispatcher = {
     dispatch: (runId, url, body) => sent.push({ runId, url, body }),
   };
-  const metrics = { ran: () => undefined, rejected: () => undefined } as unknown as RunMetrics;
+  const metrics = {
+    ran: () => undefined,
+    waited: () => undefined,
+    rejected: () => undefined,
+  } as unknown as RunMetrics;
   const store = new MemoryRunStore(config);
   const callbacks = new RunCallbacks(dispatcher);
   const processor = new RunProcessor(

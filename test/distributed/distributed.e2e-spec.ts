@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { logged } from '../support/logs.js';
@@ -10,6 +13,7 @@ import { until } from '../support/until.js';
 
 const IMAGE = process.env.SANDBOX_IMAGE || 'safe-code-executor-python:3.11';
 const ALICE = { Authorization: 'Bearer alice-key-0123456789' };
+const CALLBACK_SECRET = 'distributed-callback-secret';
 const BOB = { Authorization: 'Bearer bob-key-0123456789' };
 
 interface RunBody {
@@ -34,6 +38,18 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
   let api1: RunningService;
   let api2: RunningService;
   const started: RunningService[] = [];
+  /** Callbacks received: on every address, but only 127.0.0.2 is allowed. */
+  const received: { body: string; signature?: string }[] = [];
+  const answers: number[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push({ body, signature: req.headers['x-sce-signature-256'] as string | undefined });
+      res.statusCode = answers.shift() ?? 200;
+      res.end();
+    });
+  });
 
   async function start(env: Record<string, string>): Promise<RunningService> {
     const service = await startService({
@@ -42,6 +58,10 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
       SANDBOX_TIMEOUT_MS: '20000',
       WORKER_CONCURRENCY: '2',
       API_KEYS: 'alice-key-0123456789,bob-key-0123456789',
+      // Workers send the callbacks of the runs they end; APIs those of runs they cancel.
+      CALLBACK_SECRET,
+      CALLBACK_ALLOWED_HOSTS: '127.0.0.2',
+      CALLBACK_BACKOFF_MS: '200',
       ...env,
     });
     started.push(service);
@@ -80,6 +100,7 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
   }
 
   beforeAll(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, '0.0.0.0', resolve));
     await redis.start();
     await engine2.start();
     await engine2.ensureImage(IMAGE);
@@ -95,6 +116,7 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     for (const service of started.reverse()) await service.stop('SIGTERM');
     await engine2.stop();
     await redis.dispose();
+    await new Promise((resolve) => receiver.close(resolve));
   }, 120_000);
 
   it('reports Redis, the queue and both workers on /health of an API', async () => {
@@ -186,6 +208,61 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
       ((await request(api1.url).get(`/runs/${queued}`).set(ALICE)).body as RunBody).status,
     ).toBe('cancelled');
     expect(workerOf(queued)).toBeUndefined();
+  });
+
+  it('posts an ended run to its callback from the worker that ran it, signed, retried', async () => {
+    answers.push(500);
+    const url = `http://127.0.0.2:${(receiver.address() as AddressInfo).port}/hook`;
+    const id = (
+      (
+        await request(api2.url)
+          .post('/runs')
+          .set(ALICE)
+          .send({ code: 'print("hi")', callbackUrl: url })
+      ).body as RunBody
+    ).id;
+    const tries = await until(
+      'two tries of the callback',
+      () => received.filter((r) => r.body.includes(id)),
+      (list) => list.length >= 2,
+      { withinMs: 20_000 },
+    );
+    expect(JSON.parse(tries[1].body)).toMatchObject({
+      id,
+      status: 'success',
+      result: { output: 'hi' },
+    });
+    expect(tries[1].signature).toBe(
+      `sha256=${createHmac('sha256', CALLBACK_SECRET).update(tries[1].body).digest('hex')}`,
+    );
+  });
+
+  it('refuses a run at once (503, Retry-After) when the shared queue is full', async () => {
+    const small = await start({
+      ROLE: 'api',
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      SANDBOX_QUEUE_LIMIT: '2',
+    });
+    // One at a time: a run counts as waiting until a worker takes it.
+    const loops: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = ((await submit(small, LOOP).expect(202)).body as RunBody).id;
+      await runOnceItIs(small, id, (run) => run.status === 'running');
+      loops.push(id);
+    }
+    const waiting = [
+      (await submit(small, 'print(1)').expect(202)).body as RunBody,
+      (await submit(small, 'print(2)').expect(202)).body as RunBody,
+    ];
+    const refused = await submit(small, 'print(3)');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(refused.body.message).toMatch(/waiting for a worker \(the limit is 2\)/);
+    for (const id of [...waiting.map((run) => run.id), ...loops]) {
+      await request(small.url).delete(`/runs/${id}`).set(ALICE).expect(200);
+    }
+    for (const id of loops) await runOnceItIs(small, id, ended);
+    await small.stop();
   });
 
   it('keeps every accepted run through a Redis restart, and answers 503 while it is away', async () => {
