@@ -304,8 +304,9 @@ export class AppConfig {
 
   /**
    * How long a worker's hold on a run lasts without renewal (renewed at half of it while the
-   * worker lives). A worker killed mid-run loses its runs after at most about this long; then
-   * another worker runs them again.
+   * worker lives), and how often live workers look for runs whose holder died. A run of a worker
+   * killed mid-run is taken again by another worker between about half and twice this long
+   * after the kill.
    */
   @Type(() => Number)
   @IsInt()
