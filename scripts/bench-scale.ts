@@ -44,7 +44,6 @@ import { BENCH_PROGRAM, benchPolicy } from './bench-kit/sandbox.js';
 import { copyImage, secondEngine } from './bench-kit/second-engine.js';
 import {
   poolCounts,
-  poolLine,
   postRunSubject,
   startService,
   untilWorkers,
@@ -94,7 +93,13 @@ async function loaded(
   const rate = await throughput(subject, { concurrency: CONCURRENCY, runs: RUNS, signal });
   const cpu = cpuLine(meter.perRun(RUNS));
   const after = await Promise.all(pools.map(poolCounts));
-  const pool = pools.map((p, i) => `${p.name} ${poolLine(after[i], before[i])}`).join('; ');
+  // hits/misses of each service's pool: "18/22", or "10/10 + 8/12" with two workers.
+  const pool = after
+    .map((now, i) => {
+      const then = before[i];
+      return now && then ? `${now.hits - then.hits}/${now.misses - then.misses}` : '?';
+    })
+    .join(' + ');
   return { throughput: rate, cpu, pool };
 }
 
@@ -120,7 +125,7 @@ async function main(): Promise<boolean> {
   const aloneLoaded = await loaded(embeddedSubject, [embedded], { service: embedded.pid });
   rows.push(['embedded: one process, no Redis', { ...alone, throughput: aloneLoaded.throughput }]);
   notes.push(`CPU per run @${CONCURRENCY}, embedded:    ${aloneLoaded.cpu}`);
-  const pools = [`embedded: ${aloneLoaded.pool}`];
+  const pools = [`embedded ${aloneLoaded.pool}`];
   await teardown.run();
 
   // 2. Through Redis: one API, one worker on the first engine.
@@ -138,7 +143,7 @@ async function main(): Promise<boolean> {
   });
   rows.push(['Redis: API + 1 worker', { ...queue, throughput: one.throughput }]);
   notes.push(`CPU per run @${CONCURRENCY}, one worker:  ${one.cpu}`);
-  pools.push(`one worker: ${one.pool}`);
+  pools.push(`one worker ${one.pool}`);
 
   // 3. A second worker on a second engine.
   const engine2 = await secondEngine(teardown, env.BENCH_SCALE_SECOND_DOCKER_HOST);
@@ -164,7 +169,7 @@ async function main(): Promise<boolean> {
     });
     rows.push(['Redis: API + 2 workers, 2 engines', { throughput: two.throughput }]);
     notes.push(`CPU per run @${CONCURRENCY}, two workers: ${two.cpu}`);
-    pools.push(`two workers: ${two.pool}`);
+    pools.push(`two workers ${two.pool}`);
   }
   await teardown.run();
 
@@ -180,7 +185,7 @@ async function main(): Promise<boolean> {
   console.log(figuresTable(rows, CONCURRENCY));
   console.log('');
   for (const note of notes) console.log(note);
-  console.log(`pool during the timed @${CONCURRENCY} runs: ${pools.join('; ')}`);
+  console.log(`pool hits/misses in the timed @${CONCURRENCY} runs: ${pools.join(', ')}`);
   console.log(
     'engine ceiling: one bare cycle (create, attach, start, send the program, wait for the exit, remove) on the first engine',
   );
