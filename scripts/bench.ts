@@ -17,8 +17,6 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,12 +29,20 @@ import { command, machine } from './bench-kit/machine.js';
 import {
   figuresTable,
   nonNegative,
-  percentile,
   positive,
-  timed,
+  sequential,
+  throughput,
   type Figures,
+  type Subject,
 } from './bench-kit/measure.js';
 import { BENCH_LABEL, BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
+import {
+  poolCounts,
+  poolLine,
+  postRunSubject,
+  startService,
+  type PoolCounts,
+} from './bench-kit/services.js';
 
 const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
 const TARGET_P50_RATIO = 0.15;
@@ -52,59 +58,9 @@ const REFERENCE_RUNS = Math.max(1, Math.ceil(RUNS / 2));
 /** Pause between sequential runs: a user reading the answer before the next run. */
 const PAUSE_MS = nonNegative(env.BENCH_PAUSE_MS, 250);
 const MEASURE_POOL_OFF = (env.BENCH_POOL_OFF ?? '1') !== '0' && !env.BENCH_URL;
-
-interface Subject {
-  name: string;
-  /** Runs print(2 + 2) once; throws unless it printed 4. */
-  once: () => Promise<void>;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `runs` runs one at a time, `pauseMs` apart, after the warm-up. */
-async function sequential(subject: Subject, runs = RUNS, pauseMs = PAUSE_MS): Promise<Figures> {
-  for (let i = 0; i < WARMUP; i++) await subject.once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    await sleep(pauseMs);
-    times.push(await timed(subject.once));
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p90: percentile(times, 90) };
-}
-
-/** Runs per second with CONCURRENCY runs in flight until CONCURRENT_RUNS are done. */
-async function throughput(subject: Subject): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < CONCURRENT_RUNS) {
-      next++;
-      await subject.once();
-    }
-  };
-  const elapsed = await timed(async () => {
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  });
-  return CONCURRENT_RUNS / (elapsed / 1000);
-}
-
-function serviceSubject(name: string, url: string): Subject {
-  return {
-    name,
-    once: async () => {
-      const response = await fetch(`${url}/run`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: BENCH_PROGRAM }),
-      });
-      const body = (await response.json()) as { output?: string; status?: string };
-      if (response.status !== 200 || body.status !== 'success') {
-        throw new Error(`POST /run answered ${response.status}: ${JSON.stringify(body)}`);
-      }
-      expectBenchOutput(body.output ?? '', 'the service');
-    },
-  };
-}
+const SEQUENTIAL = { runs: RUNS, warmup: WARMUP, pauseMs: PAUSE_MS };
+const REFERENCE = { ...SEQUENTIAL, runs: REFERENCE_RUNS };
+const CONCURRENT = { concurrency: CONCURRENCY, runs: CONCURRENT_RUNS };
 
 /** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
 function dockerRunArgs(): string[] {
@@ -172,49 +128,6 @@ function hostPythonSubject(): Subject {
   };
 }
 
-interface StartedService {
-  url: string;
-  /** Stops the service; resolves with what it printed. */
-  stop: () => Promise<string>;
-}
-
-async function startService(extraEnv: Record<string, string>): Promise<StartedService> {
-  const main = join(import.meta.dirname, '..', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      // One client sends every run here: neither its rate nor its runs in flight are the subject.
-      RATE_LIMIT: '1000000',
-      CLIENT_MAX_INFLIGHT: String(CONCURRENCY),
-      LOG_LEVEL: 'warn',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`service exited (${code}):\n${output}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-      return output;
-    },
-  };
-}
-
 /** The engine's version as the docker CLI, which the cold row uses, reports it. */
 async function dockerVersion(): Promise<string> {
   const version = command('docker', ['version', '--format', '{{.Server.Version}}']);
@@ -230,34 +143,38 @@ async function main(): Promise<void> {
   const rows: [string, Figures][] = [];
 
   const pooled = env.BENCH_URL
-    ? { url: env.BENCH_URL.replace(/\/$/, ''), stop: () => Promise.resolve('') }
-    : await startService({});
+    ? { url: env.BENCH_URL.replace(/\/$/, ''), stop: () => Promise.resolve() }
+    : await startService('the service', { CLIENT_MAX_INFLIGHT: String(CONCURRENCY) });
   const poolSize = env.BENCH_URL ? '?' : String(loadAppConfig(env).SANDBOX_POOL_SIZE);
   let service: Figures;
-  let poolCounts: string | undefined;
+  let pool: PoolCounts | undefined;
   try {
-    const subject = serviceSubject(`service POST /run (pool ${poolSize})`, pooled.url);
-    service = await sequential(subject);
-    service.throughput = await throughput(subject);
+    const subject = postRunSubject(`service POST /run (pool ${poolSize})`, pooled.url);
+    service = await sequential(subject, SEQUENTIAL);
+    service.throughput = await throughput(subject, CONCURRENT);
     rows.push([subject.name, service]);
     if (PAUSE_MS > 0) {
       // Runs back to back outpace any refill (creating and starting a container costs more
       // than the run itself), so this row mostly shows the pool empty; reported for honesty.
-      rows.push([`  same, back to back (no pause)`, await sequential(subject, REFERENCE_RUNS, 0)]);
+      rows.push([
+        `  same, back to back (no pause)`,
+        await sequential(subject, { ...REFERENCE, pauseMs: 0 }),
+      ]);
     }
   } finally {
-    const logs = await pooled.stop();
-    poolCounts = /container pool closed: (\d+ hits, \d+ misses, \d+ idle containers died)/.exec(
-      logs,
-    )?.[1];
+    pool = await poolCounts(pooled);
+    await pooled.stop();
   }
 
   if (MEASURE_POOL_OFF) {
-    const off = await startService({ SANDBOX_POOL_SIZE: '0' });
+    const off = await startService('the service without pool', {
+      CLIENT_MAX_INFLIGHT: String(CONCURRENCY),
+      SANDBOX_POOL_SIZE: '0',
+    });
     try {
-      const subject = serviceSubject('service POST /run (pool off)', off.url);
-      const figures = await sequential(subject, REFERENCE_RUNS);
-      figures.throughput = await throughput(subject);
+      const subject = postRunSubject('service POST /run (pool off)', off.url);
+      const figures = await sequential(subject, REFERENCE);
+      figures.throughput = await throughput(subject, CONCURRENT);
       rows.push([subject.name, figures]);
     } finally {
       await off.stop();
@@ -265,15 +182,15 @@ async function main(): Promise<void> {
   }
 
   const coldSubject = coldDockerSubject();
-  const cold = await sequential(coldSubject);
-  cold.throughput = await throughput(coldSubject);
+  const cold = await sequential(coldSubject, SEQUENTIAL);
+  cold.throughput = await throughput(coldSubject, CONCURRENT);
   rows.push([coldSubject.name, cold]);
 
   const hostSubject = hostPythonSubject();
-  rows.push([hostSubject.name, await sequential(hostSubject, REFERENCE_RUNS)]);
+  rows.push([hostSubject.name, await sequential(hostSubject, REFERENCE)]);
 
   console.log(figuresTable(rows, CONCURRENCY));
-  if (poolCounts) console.log(`\npool of the service, all its runs included: ${poolCounts}`);
+  if (pool) console.log(`\npool of the service, all its runs included: ${poolLine(pool)}`);
   const p50Ratio = service.p50 / cold.p50;
   const throughputRatio = service.throughput / cold.throughput;
   const p50Pass = p50Ratio <= TARGET_P50_RATIO;
