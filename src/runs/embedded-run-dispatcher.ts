@@ -34,6 +34,7 @@ export class EmbeddedRunDispatcher implements RunDispatcher {
       // Refused after it was accepted (its wait ran out, the service drains, or it was
       // cancelled while it waited): the run ends with that reason (a cancel already ended it).
       .catch((error: unknown) => this.processor.fail(run.id, error))
+      .catch(() => undefined) // (the memory store does not fail; nothing more to do if it did)
       .finally(() => this.live.delete(run.id));
     await accepted;
   }

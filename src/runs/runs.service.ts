@@ -96,7 +96,8 @@ export class RunsService {
   ): Promise<RunResult> {
     const { signal } = requester;
     const run = await this.submit(program, { ...requester, maxWaitMs: this.queueWaitMs });
-    const cancel = () => void this.cancel(run.id, requester);
+    // Best effort: a run that cannot be cancelled now (Redis away) still ends by its time limit.
+    const cancel = () => void this.cancel(run.id, requester).catch(() => undefined);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
       const ended = await this.store.ended(run.id);
