@@ -221,7 +221,6 @@ token_ready = threading.Event()
 def report_and_exit(exit_code, ending):
     """Writes the end report once (whichever of the two ends below comes first) and exits."""
     reporting.acquire()
-    signal.setitimer(signal.ITIMER_REAL, 0)
     token_ready.wait()
     report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s\x1e" % (exit_code, oom_kills(), ending)
     for out in (1, 2):
@@ -261,10 +260,25 @@ def wait_for_child():
     report_and_exit(status if status >= 0 else 128 - status, ending)  # signal N: 128 + N
 
 
-# Both ends are watched from threads started now, while the launcher waits: starting a thread
-# takes a round of the scheduler, which the run should not wait for.
+deadline = []
+deadline_known = threading.Event()
+
+
+def enforce_limit():
+    """Waits out the time limit in a thread of its own, not with a timer signal: a process-directed
+    signal may reach any thread (gVisor's do), and Python runs handlers only in the main thread,
+    which may be blocked relaying stdin."""
+    deadline_known.wait()
+    time.sleep(max(deadline[0] - time.monotonic(), 0))
+    at_limit()
+
+
+# Both ends and the limit are watched from threads started now, while the launcher waits:
+# starting a thread takes a round of the scheduler, which the run should not wait for, and a
+# program that fills the sandbox's process limit leaves no room to start one later.
 threading.Thread(target=watch_done, daemon=True).start()
 threading.Thread(target=wait_for_child, daemon=True).start()
+threading.Thread(target=enforce_limit, daemon=True).start()
 news = b""
 while True:
     chunk = os.read(read_read, 256)
@@ -282,7 +296,7 @@ for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, 
     signal.signal(forwarded, lambda number, _frame: os.kill(child, number))
 
 
-def at_limit(_number, _frame):
+def at_limit():
     timed_out.append(True)
     try:
         if IN_SANDBOX:
@@ -293,10 +307,9 @@ def at_limit(_number, _frame):
         pass
 
 
-signal.signal(signal.SIGALRM, at_limit)
 # The limit counts from the program's start, which the child noted (the same clock for both).
-elapsed_s = (time.monotonic_ns() - int(started)) / 1e9
-signal.setitimer(signal.ITIMER_REAL, max(int(limit_ms) / 1000 - elapsed_s, 0.001))
+deadline.append(int(started) / 1e9 + int(limit_ms) / 1000)
+deadline_known.set()
 token_box.append(read_exactly(TOKEN_BYTES))
 token_ready.set()
 # The main thread relays the program's stdin (signals are handled here, between reads), until
