@@ -10,6 +10,7 @@ import { useContainer } from 'class-validator';
 import { AppConfig } from './config/app-config.js';
 import { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from './auth/api-key.docs.js';
 import { documentRunLimits } from './execution/run-api-limits.js';
+import { validationContainer } from './execution/validation-container.js';
 import { expressTrustProxy } from './config/trust-proxy.setting.js';
 import { assertUtf8JsonBody } from './common/json-body.js';
 import { securityHeaders } from './common/security-headers.js';
@@ -40,7 +41,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   // Validation rules are providers of the execution module, so they can read its settings
   // (ROLE=worker has no HTTP face for runs, and no such rules).
   if (config.ROLE !== 'worker') {
-    useContainer(app.select(ExecutionModule), { fallbackOnErrors: true });
+    useContainer(validationContainer(app.select(ExecutionModule)), { fallback: true });
   }
   app.useGlobalPipes(
     new ValidationPipe({
