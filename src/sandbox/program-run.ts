@@ -33,6 +33,11 @@ const OUTPUT_DRAIN_MS = 1_000;
  * the whole container this much later, for a launcher the program stopped or killed.
  */
 const BACKSTOP_AFTER_LIMIT_MS = 100;
+/**
+ * After the launcher's end report, how long the container may take to exit by itself (the
+ * engine sees an exit 20-35 ms after it happens, longer under load) before it is killed.
+ */
+const REPORTED_EXIT_GRACE_MS = 500;
 
 /**
  * One program in one ready container, from the moment it is sent to its result. The steps of
@@ -159,8 +164,11 @@ export class ProgramRun {
     outputEnded: Promise<unknown>,
   ): Promise<ContainerExit> {
     if (reported) {
-      // Whatever the program left running dies with its container, removed after the answer.
-      this.kill();
+      // The launcher exits right after its report, and with it the container's PID 1 and
+      // everything the program left running. A container still up a moment later is killed
+      // (its removal after the answer would kill it too); the engine is asked only then, as a
+      // kill costs it about as much as a removal.
+      withDeadline(this.container.exited, REPORTED_EXIT_GRACE_MS).catch(() => this.kill());
       return { exitCode: reported.exitCode, oomKilled: reported.oomKills > 0 };
     }
     await withDeadline(outputEnded, OUTPUT_DRAIN_MS).catch(() => undefined);

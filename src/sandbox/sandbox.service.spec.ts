@@ -140,17 +140,35 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     expect(engine.removed).toEqual(['c1']);
   });
 
-  it('answers from the launcher’s end report without waiting for the exit, then kills', async () => {
+  it('answers from the launcher’s end report without waiting for the exit; a container that then exits is not killed', async () => {
     const engine = new FakeEngine({
       output: [frame(1, 'bye\n')],
       report: { exitCode: 2, oomKills: 0 },
+      exitsAfterReport: true,
     });
     const { service } = sandboxOf(engine, noPool());
     const result = await service.run({ code: 'x' });
     expect(result).toMatchObject({ output: 'bye', exitCode: 2, status: 'runtime_error' });
     await service.onApplicationShutdown();
-    expect(engine.killed).toEqual(['c1']);
+    expect(engine.killed).toEqual([]);
     expect(engine.removed).toEqual(['c1']);
+  });
+
+  it('kills a container still up half a second after the end report (its removal failing)', async () => {
+    const engine = new FakeEngine({ report: { exitCode: 0, oomKills: 0 } });
+    engine.failRemovals = true;
+    const { service } = sandboxOf(engine, noPool());
+    expect(await service.run({ code: 'x' })).toMatchObject({ status: 'success' });
+    expect(engine.killed).toEqual([]);
+    await until(
+      'the kill',
+      () => engine.killed,
+      (killed) => killed.length === 1,
+      { withinMs: 2000 },
+    );
+    expect(engine.killed).toEqual(['c1']);
+    engine.failRemovals = false;
+    await service.onApplicationShutdown();
   });
 
   it('answers memory_exceeded from the report’s OOM count, without waiting for the engine', async () => {

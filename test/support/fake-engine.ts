@@ -27,8 +27,12 @@ export interface ContainerScript {
   output?: Buffer[];
   exitCode?: number;
   oomKilled?: boolean;
-  /** Writes the launcher's end report with these values and keeps running, like a daemon. */
+  /**
+   * Writes the launcher's end report with these values, then keeps running like a daemon
+   * (unless `exitsAfterReport`: it exits as the real launcher does).
+   */
   report?: { exitCode: number; oomKills: number; ending?: 'exit' | 'time' };
+  exitsAfterReport?: boolean;
   /** start() rejects with this. */
   failStart?: Error;
   /** The container vanishes: inspectExit rejects as for a container removed from outside. */
@@ -59,6 +63,8 @@ export class FakeEngine implements ContainerEngine {
   readonly scripts: ContainerScript[] = [];
   /** While true, every call fails as for an unreachable engine. */
   down = false;
+  /** While true, remove() fails (the engine answers, but the container stays). */
+  failRemovals = false;
   private next = 0;
   private readonly exits = new Map<string, Promise<void>>();
   private readonly streams = new Map<string, Duplex>();
@@ -136,6 +142,10 @@ export class FakeEngine implements ContainerEngine {
       const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending}\x1e`;
       stream.push(frame(1, report));
       stream.push(frame(2, report));
+      if (script.exitsAfterReport) {
+        this.exitCodes.set(id, exitCode);
+        setImmediate(() => container.exit());
+      }
       return;
     }
     if (script.behaviour === 'hangs') return;
@@ -184,6 +194,9 @@ export class FakeEngine implements ContainerEngine {
 
   remove(id: string): Promise<void> {
     this.check();
+    if (this.failRemovals) {
+      return Promise.reject(new EngineUnavailableError('the engine did not remove it'));
+    }
     this.calls.push(`remove ${id}`);
     this.removed.push(id);
     this.containers.get(id)?.exit();
