@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { useContainer, validate } from 'class-validator';
 import { loadAppConfig } from '../config/app-config.js';
 import { RunRequestDto } from './dto/run-request.dto.js';
-import { CodeLengthRule, StdinSizeRule, codePointLength } from './program-limits.js';
+import { CodeLengthRule, StdinSizeRule } from './program-limits.js';
 
 const config = loadAppConfig({ MAX_CODE_LENGTH: '10', MAX_STDIN_BYTES: '4' });
 // The rules are providers in the app; here a tiny container hands them the config.
@@ -19,16 +19,6 @@ async function messages(body: object): Promise<string[]> {
   const errors = await validate(plainToInstance(RunRequestDto, body));
   return errors.flatMap((e) => Object.values(e.constraints ?? {}));
 }
-
-describe('codePointLength', () => {
-  it('counts what a person calls characters', () => {
-    expect(codePointLength('abc')).toBe(3);
-    expect(codePointLength('😀😀')).toBe(2);
-    expect(codePointLength('é')).toBe(1);
-    expect(codePointLength('e\u0301')).toBe(2); // combining sequence: two code points
-    expect(codePointLength('\ud800')).toBe(1); // a lone surrogate is one code point
-  });
-});
 
 describe('RunRequestDto validation', () => {
   it('accepts code at the limit, in ASCII and in astral characters', async () => {

@@ -4,6 +4,7 @@ import {
   type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
+import { codePointLength } from '../common/code-points.js';
 import { configSlice, type ConfigSlice } from '../config/config-slice.js';
 
 /** The settings the execution module reads. */
@@ -12,13 +13,6 @@ export const EXECUTION_CONFIG = configSlice('execution', [
   'MAX_STDIN_BYTES',
 ] as const);
 export type ExecutionConfig = ConfigSlice<(typeof EXECUTION_CONFIG.keys)[number]>;
-
-/** Unicode code points, which is what a person calls characters (an emoji is one). */
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
 
 /** `code` must hold 1 to MAX_CODE_LENGTH characters. Reads the limit from the validated config. */
 @ValidatorConstraint({ name: 'codeLength' })
