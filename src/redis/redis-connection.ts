@@ -20,6 +20,9 @@ export const FAIL_FAST = {
   // requests either.
   commandTimeout: 1500,
   retryStrategy: (times: number): number => Math.min(100 * times, 2000),
+  // Commands sent in one tick (concurrent requests) go out in one write: system calls, not
+  // bytes, are what a command costs here.
+  enableAutoPipelining: true,
 } satisfies RedisOptions;
 
 /** Opens a connection to `url` with `options` (FAIL_FAST by default), logging outages once each. */

@@ -12,7 +12,7 @@ export function runKey(id: string): string {
   return `sce:run:${id}`;
 }
 
-/** The channel on which the id of every run that ends is published. */
+/** The channel on which every run that ends is published: its record, as JSON. */
 export const RUN_ENDED_CHANNEL = 'sce:run-ended';
 
 /**
@@ -27,9 +27,10 @@ const UPDATE_ATTEMPTS = 20;
 /**
  * update()'s write: a compare-and-set. KEYS[1] the run's key; ARGV: the SHA-1 of the JSON the
  * change was computed from, the new JSON, the result TTL in seconds if this write ends the run
- * (else 0), the channel, the id. Replies -1 when the run is gone, 0 when another writer changed
- * it since it was read (the caller reads again), 1 when written. Ending the run sets the TTL
- * of results and publishes the id in the same atomic step; any other write keeps the TTL.
+ * (else 0), the channel. Replies -1 when the run is gone, 0 when another writer changed it
+ * since it was read (the caller reads again), 1 when written. Ending the run sets the TTL of
+ * results and publishes the new record in the same atomic step (so a waiter needs no read);
+ * any other write keeps the TTL.
  */
 const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1])
@@ -37,7 +38,7 @@ if not current then return -1 end
 if redis.sha1hex(current) ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '0' then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  redis.call('PUBLISH', ARGV[4], ARGV[2])
 else
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 end
@@ -52,7 +53,6 @@ type ScriptedRedis = Redis & {
     next: string,
     endTtlS: number,
     channel: string,
-    id: string,
   ): Promise<number>;
 };
 
@@ -77,10 +77,9 @@ interface Waiter {
  * may therefore be called more than once; only its last call's result is stored. Updates of
  * one id in this process are also chained one after another, so only other processes' writes
  * can conflict, and the retry bound holds even when one process updates a run many times at once.
- *
  * ended() listens on one subscriber connection per store (a duplicate of the shared one,
- * opened at the first wait), on which every end is published. It subscribes before it reads
- * the run, so an end between the two is not missed; after every reconnect it subscribes again
+ * opened at the first wait), on which every end is published with its record. It subscribes
+ * before it reads the run, so an end between the two is not missed; after every reconnect it subscribes again
  * (ioredis resubscribes by itself too) and reads each awaited run, so an end published while
  * the subscriber was away is not missed either.
  */
@@ -186,15 +185,13 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
       const current = JSON.parse(json) as RunRecord;
       const next = change(structuredClone(current));
       if (!next) return current;
-      const ends = !hasEnded(current) && hasEnded(next);
       const written = await this.redis
         .sceRunCompareAndSet(
           runKey(id),
           createHash('sha1').update(json).digest('hex'),
           JSON.stringify(next),
-          ends ? this.resultTtlS : 0,
+          !hasEnded(current) && hasEnded(next) ? this.resultTtlS : 0,
           RUN_ENDED_CHANNEL,
-          id,
         )
         .catch(redisUnavailable);
       if (written === 1) return structuredClone(next);
@@ -220,8 +217,8 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
       });
       // The shared connection logs outages; this one would only repeat them.
       subscriber.on('error', () => undefined);
-      subscriber.on('message', (channel: string, id: string) => {
-        if (channel === RUN_ENDED_CHANNEL && this.waiters.has(id)) void this.settle(id);
+      subscriber.on('message', (channel: string, message: string) => {
+        if (channel === RUN_ENDED_CHANNEL) this.announced(message);
       });
       subscriber.on('ready', () => void this.reconnected());
       this.subscriber = subscriber;
@@ -234,6 +231,18 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
       },
     );
     return this.subscription;
+  }
+
+  /** An end published by any process: settles whoever here waits for that run. */
+  private announced(message: string): void {
+    let run: RunRecord;
+    try {
+      run = JSON.parse(message) as RunRecord;
+    } catch {
+      return; // not ours
+    }
+    if (!hasEnded(run)) return;
+    for (const waiter of this.waiters.get(run.id) ?? []) waiter.resolve(structuredClone(run));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { codePointLength } from '../common/code-points.js';
 import { DomainError } from '../common/domain-error.js';
 import type { RunResult } from '../sandbox/index.js';
 import { RunCallbacks } from './run-callbacks.js';
@@ -51,7 +52,7 @@ export class RunsService {
     this.logger.log(
       {
         event: 'run_requested',
-        codeLength: [...program.code].length,
+        codeLength: codePointLength(program.code),
         codeSha256: createHash('sha256').update(program.code).digest('hex'),
         stdinBytes: Buffer.byteLength(program.stdin ?? '', 'utf8'),
       },
@@ -66,13 +67,23 @@ export class RunsService {
       attempts: 0,
       ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }),
     };
-    await this.store.create(run);
-    try {
-      await this.dispatcher.dispatch(run, program, {
+    // Both at once: the record is written first (the store's call writes before it yields),
+    // and in Redis on the same connection as the job, so a worker never finds a job without
+    // its run; the job waits for no round trip of the record's.
+    const [created, dispatched] = await Promise.allSettled([
+      this.store.create(run),
+      this.dispatcher.dispatch(run, program, {
         maxWaitMs: options.maxWaitMs ?? Infinity,
         requestId: options.requestId,
-      });
-    } catch (error) {
+      }),
+    ]);
+    if (created.status === 'rejected' || dispatched.status === 'rejected') {
+      const error: unknown =
+        dispatched.status === 'rejected'
+          ? dispatched.reason
+          : (created as PromiseRejectedResult).reason;
+      // A job whose record failed is taken off again (a worker would find no run and skip it).
+      if (dispatched.status === 'fulfilled') this.dispatcher.cancel(run.id);
       await this.store.delete(run.id);
       if (error instanceof DomainError) {
         this.logger.warn(
