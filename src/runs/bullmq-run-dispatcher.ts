@@ -38,27 +38,39 @@ export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown
     for (const timer of this.waitTimers) clearTimeout(timer);
   }
 
-  /** Runs waiting for a worker, for health and metrics. */
-  waiting(): Promise<number> {
-    return this.queue.getWaitingCount().catch(redisUnavailable);
-  }
-
   async dispatch(
     run: RunRecord,
     program: RunProgram,
     { maxWaitMs, requestId }: DispatchOptions,
   ): Promise<void> {
-    const waiting = await this.waiting();
-    if (waiting >= this.queueLimit) {
+    // The count and the job go out together (one round trip); the count first, on the same
+    // connection (the queue shares it), so it never includes this job. A job past the limit
+    // is taken off again, and the caller deletes its record, so a worker that took it
+    // meanwhile finds no run and skips it.
+    const job: RunJob = { runId: run.id, program, requestId, run };
+    const [waiting, added] = await Promise.allSettled([
+      this.redis.llen(this.queue.keys.wait).catch(redisUnavailable),
+      this.queue.add('run', job, { jobId: run.id }).catch(redisUnavailable),
+    ]);
+    if (waiting.status === 'rejected' || added.status === 'rejected') {
+      if (added.status === 'fulfilled') this.takeOff(run.id);
+      throw waiting.status === 'rejected'
+        ? waiting.reason
+        : (added as PromiseRejectedResult).reason;
+    }
+    if (waiting.value >= this.queueLimit) {
+      this.takeOff(run.id);
       throw new RunRejectedError(
         'queue_full',
-        `The service is busy: ${waiting} programs are waiting for a worker (the limit is ${this.queueLimit}). Retry later.`,
+        `The service is busy: ${waiting.value} programs are waiting for a worker (the limit is ${this.queueLimit}). Retry later.`,
         this.retryAfterSeconds,
       );
     }
-    const job: RunJob = { runId: run.id, program, requestId };
-    await this.queue.add('run', job, { jobId: run.id }).catch(redisUnavailable);
     if (Number.isFinite(maxWaitMs)) this.giveUpWaitingAfter(run.id, maxWaitMs);
+  }
+
+  private takeOff(id: string): void {
+    void this.queue.remove(id).catch(() => undefined);
   }
 
   cancel(id: string): void {

@@ -130,11 +130,12 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   update(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,
+    believed?: RunRecord,
   ): Promise<RunRecord | undefined> {
     const previous = this.updating.get(id) ?? Promise.resolve();
     const update = previous.then(
-      () => this.compareAndSet(id, change),
-      () => this.compareAndSet(id, change),
+      () => this.compareAndSet(id, change, believed),
+      () => this.compareAndSet(id, change, believed),
     );
     this.updating.set(id, update);
     const forget = () => {
@@ -178,13 +179,23 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   private async compareAndSet(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,
+    believed?: RunRecord,
   ): Promise<RunRecord | undefined> {
+    // The caller's belief is tried first, as if read: if the run is no longer so, the script
+    // says so (0) and the run is read. A record's JSON is the same string again once parsed
+    // and stringified, so the belief's digest matches what is stored.
+    let guess = believed && believed.id === id ? JSON.stringify(believed) : undefined;
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
-      const json = await this.redis.get(runKey(id)).catch(redisUnavailable);
+      const guessed = guess !== undefined;
+      const json = guess ?? (await this.redis.get(runKey(id)).catch(redisUnavailable));
+      guess = undefined;
       if (json === null) return undefined;
       const current = JSON.parse(json) as RunRecord;
       const next = change(structuredClone(current));
-      if (!next) return current;
+      if (!next) {
+        if (guessed) continue; // decided on a belief: decide again on what is stored
+        return current;
+      }
       const written = await this.redis
         .sceRunCompareAndSet(
           runKey(id),
@@ -196,9 +207,9 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
         .catch(redisUnavailable);
       if (written === 1) return structuredClone(next);
       if (written === -1) return undefined;
-      // Another process wrote between the read and the write: a short random pause, so
-      // writers that keep meeting part, then read again.
-      await sleep(Math.random() * 5 * attempt);
+      // The belief was stale: read now. Or another process wrote between the read and the
+      // write: a short random pause, so writers that keep meeting part, then read again.
+      if (!guessed) await sleep(Math.random() * 5 * attempt);
     }
     throw new Error(
       `run ${id}: ${UPDATE_ATTEMPTS} attempts to update it each met a newer write by another process`,

@@ -1,4 +1,4 @@
-import type { RunProgram } from './run-record.js';
+import type { RunProgram, RunRecord } from './run-record.js';
 
 /** The BullMQ queue runs travel on in the distributed mode. */
 export const RUN_QUEUE_NAME = 'sce-runs';
@@ -11,4 +11,6 @@ export interface RunJob {
   runId: string;
   program: RunProgram;
   requestId?: string;
+  /** The record as it was accepted: the worker starts it without reading it first. */
+  run?: RunRecord;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { RunMetrics } from '../metrics/run-metrics.js';
 import { SandboxService } from '../sandbox/index.js';
@@ -27,7 +28,8 @@ export class RunProcessor {
   /**
    * Runs an accepted run to its end and resolves with its record then. Never rejects for the
    * program's or the engine's failures: they end the run (status `internal_error`, with the
-   * error) rather than lose it.
+   * error) rather than lose it. `believed`: the run as it was accepted (the job carries it),
+   * so that starting it need not read it first.
    */
   async process(
     id: string,
@@ -36,19 +38,36 @@ export class RunProcessor {
       signal,
       requestId,
       attempt = 1,
-    }: { signal?: AbortSignal; requestId?: string; attempt?: number },
+      believed,
+    }: { signal?: AbortSignal; requestId?: string; attempt?: number; believed?: RunRecord },
   ): Promise<RunRecord | undefined> {
     // A queued run starts; a running one only as a later attempt (its worker died mid-run:
-    // a program has no effects outside its sandbox, so running it again is safe).
+    // a program has no effects outside its sandbox, so running it again is safe), or when it
+    // is this very start, written once already by a try whose answer was lost.
     // (`change` may be called more than once: a store retries it when the run changed meanwhile.)
+    const token = randomUUID();
     let started = false;
-    const run = await this.persist(id, (current) => {
-      started =
-        current.status === 'queued' || (current.status === 'running' && attempt > current.attempts);
-      return started
-        ? { ...current, status: 'running', startedAt: Date.now(), attempts: attempt }
-        : undefined;
-    });
+    const run = await this.persist(
+      id,
+      (current) => {
+        if (current.status === 'running' && current.startedBy === token) {
+          started = true;
+          return undefined; // written already
+        }
+        started =
+          current.status === 'queued' ||
+          (current.status === 'running' && attempt > current.attempts);
+        if (!started) return undefined;
+        return {
+          ...current,
+          status: 'running',
+          startedAt: Date.now(),
+          attempts: attempt,
+          startedBy: token,
+        };
+      },
+      believed,
+    );
     if (!started || !run) return run; // cancelled, or ended, or expired while it waited
     this.metrics.waited(run.startedAt! - run.createdAt);
     this.logger.log(
@@ -75,10 +94,13 @@ export class RunProcessor {
         },
         'run finished',
       );
-      return await this.end(id, (run) =>
-        run.status === 'running'
-          ? { ...run, status: result.status, result, finishedAt: Date.now() }
-          : undefined,
+      return await this.end(
+        id,
+        (current) =>
+          current.status === 'running'
+            ? { ...current, status: result.status, result, finishedAt: Date.now() }
+            : undefined,
+        run,
       );
     } catch (error) {
       return this.fail(id, error);
@@ -104,13 +126,18 @@ export class RunProcessor {
   private async end(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,
+    believed?: RunRecord,
   ): Promise<RunRecord | undefined> {
     let ended = false;
-    const run = await this.persist(id, (current) => {
-      const next = change(current);
-      ended = next !== undefined;
-      return next;
-    });
+    const run = await this.persist(
+      id,
+      (current) => {
+        const next = change(current);
+        ended = next !== undefined;
+        return next;
+      },
+      believed,
+    );
     if (ended) this.callbacks.ended(run);
     return run;
   }
@@ -124,11 +151,12 @@ export class RunProcessor {
   private async persist(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,
+    believed?: RunRecord,
   ): Promise<RunRecord | undefined> {
     const giveUpAt = Date.now() + STORE_PATIENCE_MS;
     for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
-        return await this.store.update(id, change);
+        return await this.store.update(id, change, believed);
       } catch (error) {
         const storeAway = error instanceof DomainError && error.code === 'redis_unavailable';
         if (!storeAway || Date.now() + delayMs > giveUpAt) throw error;

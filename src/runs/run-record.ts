@@ -28,6 +28,11 @@ export interface RunRecord {
   finishedAt?: number;
   /** How many times a worker has started the run. */
   attempts: number;
+  /**
+   * Which start of the run this is (a token of the worker's attempt), so that a start written
+   * but not confirmed (Redis answered too late) is known as its own when tried again.
+   */
+  startedBy?: string;
   /** What POST /run answers, once the program ran. */
   result?: RunResult;
   /** Why it ended without a result of its own (status `internal_error`). */

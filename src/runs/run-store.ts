@@ -15,11 +15,13 @@ export interface RunStore {
   /**
    * Changes a run atomically: `change` gets the run as stored and returns the new record, or
    * undefined to leave it as it is. Resolves with the run as it then stands (undefined if
-   * there is none).
+   * there is none). `believed`: the run as the caller last knew it; a store may try the change
+   * on it first and read the run only if it is no longer so (one round trip less).
    */
   update(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,
+    believed?: RunRecord,
   ): Promise<RunRecord | undefined>;
   /** Forgets a run (one refused before it was accepted). */
   delete(id: string): Promise<void>;

@@ -75,11 +75,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async run(job: Job, signal?: AbortSignal): Promise<void> {
-    const { runId, program, requestId } = job.data as RunJob;
+    const { runId, program, requestId, run } = job.data as RunJob;
     await this.processor.process(runId, program, {
       signal,
       requestId,
       attempt: job.attemptsStarted,
+      believed: run,
     });
   }
 }

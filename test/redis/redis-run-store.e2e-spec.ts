@@ -118,6 +118,37 @@ describe('RedisRunStore (against a private redis-server)', () => {
     expect(await runs.update(randomUUID(), (r) => r)).toBeUndefined();
   });
 
+  it('updates from a belief: written without a read when it holds, decided on the stored run when it does not', async () => {
+    const [one, two] = await Promise.all([store(), store()]);
+    const run = queued();
+    await one.create(run);
+    const reads = async () =>
+      Number(
+        /cmdstat_get:calls=(\d+)/.exec(String(await redis.command('INFO', 'commandstats')))?.[1] ??
+          0,
+      );
+
+    const before = await reads();
+    const running = await one.update(run.id, (r) => ({ ...r, status: 'running' }), run);
+    expect(running).toEqual({ ...run, status: 'running' });
+    expect(await reads()).toBe(before + 1); // the belief held: only the script's own GET
+
+    // Another process ends the run; a change made on the stale belief is made again on the
+    // stored run, which declines it.
+    await two.update(run.id, finished);
+    const seen: string[] = [];
+    const after = await one.update(
+      run.id,
+      (r) => {
+        seen.push(r.status);
+        return r.status === 'running' ? { ...r, attempts: 9 } : undefined;
+      },
+      running,
+    );
+    expect(seen).toEqual(['running', 'cancelled']);
+    expect(after).toMatchObject({ status: 'cancelled', attempts: 0 });
+  });
+
   it('updates atomically: 50 concurrent increments through two connections count 50', async () => {
     const [one, two] = await Promise.all([store(), store()]);
     const run = queued();
