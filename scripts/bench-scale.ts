@@ -19,7 +19,8 @@
  * the services remove their containers when they stop, the ceiling removes its own.
  *
  * Settings (environment): BENCH_SCALE_CONCURRENCY (8), BENCH_SCALE_RUNS (40: runs measured at
- * that concurrency, in every row), BENCH_SCALE_LATENCY_RUNS (30), BENCH_SCALE_PAUSE_MS (250),
+ * that concurrency, in every row), BENCH_SCALE_LATENCY_RUNS (30), BENCH_SCALE_PAUSE_MS (700: long enough for the pool to refill between runs,
+ * so the p50s compare the paths and not the engine's speed at making containers),
  * BENCH_SCALE_SECOND_DOCKER_HOST, BENCH_SCALE_REDIS_APPENDFSYNC (always), DOCKER_HOST (the
  * first engine), WORKER_CONCURRENCY (the cores) and the SANDBOX_* settings as the service reads them.
  */
@@ -61,7 +62,7 @@ const RUNS = positive(env.BENCH_SCALE_RUNS, 40);
 const SEQUENTIAL = {
   runs: positive(env.BENCH_SCALE_LATENCY_RUNS, 30),
   warmup: 5,
-  pauseMs: nonNegative(env.BENCH_SCALE_PAUSE_MS, 250),
+  pauseMs: nonNegative(env.BENCH_SCALE_PAUSE_MS, 700),
 };
 const CEILING_WARMUP = 3;
 const APPENDFSYNC = env.BENCH_SCALE_REDIS_APPENDFSYNC || 'always';
