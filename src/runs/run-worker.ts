@@ -25,6 +25,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly logger = new Logger(RunWorker.name);
   private worker: Worker | undefined;
   private subscriber: Redis | undefined;
+  private running = 0;
 
   constructor(
     private readonly processor: RunProcessor,
@@ -74,13 +75,23 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.subscriber?.disconnect();
   }
 
+  /** Runs this worker carries right now (for /metrics). */
+  get inFlight(): number {
+    return this.running;
+  }
+
   private async run(job: Job, signal?: AbortSignal): Promise<void> {
     const { runId, program, requestId, run } = job.data as RunJob;
-    await this.processor.process(runId, program, {
-      signal,
-      requestId,
-      attempt: job.attemptsStarted,
-      believed: run,
-    });
+    this.running++;
+    try {
+      await this.processor.process(runId, program, {
+        signal,
+        requestId,
+        attempt: job.attemptsStarted,
+        believed: run,
+      });
+    } finally {
+      this.running--;
+    }
   }
 }

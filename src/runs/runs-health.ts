@@ -6,6 +6,16 @@ import { REDIS_CONNECTION } from '../redis/index.js';
 import { RUN_JOB_QUEUE } from './run-queue.provider.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 
+/** The names of live workers (RunWorker: `<instance>@<engine>`), from Queue.getWorkers(). */
+export function workerNames(workers: Record<string, string | undefined>[]): string[] {
+  // BullMQ names a worker's connection `<queue's client name>:w:<worker name>`.
+  return workers.map((worker) => {
+    const raw = worker.rawname ?? '';
+    const at = raw.indexOf(':w:');
+    return at >= 0 ? raw.slice(at + 3) : raw;
+  });
+}
+
 /** Whether runs can be taken right now; /health asks it. Throws, saying why, when they cannot. */
 export abstract class RunsHealth {
   abstract check(): Promise<Record<string, unknown>>;
@@ -46,17 +56,11 @@ export class DistributedRunsHealth extends RunsHealth {
 
   async check(): Promise<Record<string, unknown>> {
     await this.redis.ping();
-    const [waiting, active, workers] = await Promise.all([
+    const [waiting, active, names] = await Promise.all([
       this.queue.getWaitingCount(),
       this.queue.getActiveCount(),
-      this.queue.getWorkers(),
+      this.queue.getWorkers().then(workerNames),
     ]);
-    // BullMQ names a worker's connection `<queue's client name>:w:<worker name>` (RunWorker).
-    const names = workers.map((worker) => {
-      const raw = String(worker.rawname ?? '');
-      const at = raw.indexOf(':w:');
-      return at >= 0 ? raw.slice(at + 3) : raw;
-    });
     if (waiting >= this.queueLimit) {
       throw new Error(`saturated: ${waiting} runs waiting (limit ${this.queueLimit})`);
     }

@@ -22,6 +22,7 @@ import { RunProcessor } from './run-processor.js';
 import { RUN_JOB_QUEUE, runJobQueueProvider } from './run-queue.provider.js';
 import { RUN_STORE } from './run-store.js';
 import { RunWorker } from './run-worker.js';
+import { SharedQueueMetrics } from './shared-queue-metrics.js';
 import { DistributedRunsHealth, EmbeddedRunsHealth, RunsHealth } from './runs-health.js';
 import { RUNS_CONFIG } from './runs.config.js';
 import { RunsService } from './runs.service.js';
@@ -62,7 +63,7 @@ export class RunsModule implements OnApplicationShutdown {
       { provide: RUN_STORE, useClass: distributed ? RedisRunStore : MemoryRunStore },
       { provide: RunsHealth, useClass: distributed ? DistributedRunsHealth : EmbeddedRunsHealth },
     ];
-    if (distributed) providers.push(runJobQueueProvider);
+    if (distributed) providers.push(runJobQueueProvider, SharedQueueMetrics);
     if (runsPrograms) providers.push(RunProcessor);
     if (distributed && runsPrograms) providers.push(RunWorker);
     if (takesRequests) {

@@ -154,6 +154,42 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     expect(byWorker.filter((w) => w === workerB).length).toBeGreaterThan(0);
   });
 
+  it('shows the shared queue and the live workers on /metrics of an API, and its own runs on each worker', async () => {
+    const api = (await request(api1.url).get('/metrics').set(ALICE).expect(200)).text;
+    expect(api).toContain(`sce_workers{worker="${workerA.instanceId}@local-engine"} 1`);
+    expect(api).toContain(`sce_workers{worker="${workerB.instanceId}@${engine2.dockerHost}"} 1`);
+    expect(api).toMatch(/^sce_shared_queue_waiting 0$/m);
+    expect(api).toMatch(/^sce_shared_queue_active 0$/m);
+    expect(api).toMatch(/^sce_shared_queue_limit \d+$/m);
+    // Each worker ran some of the previous test's runs and says how long they waited.
+    for (const worker of [workerA, workerB]) {
+      const text = (await request(worker.url).get('/metrics').set(ALICE).expect(200)).text;
+      const figure = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+      expect(figure(/^sce_runs_total\{status="success"\} (\d+)$/m)).toBeGreaterThan(0);
+      expect(figure(/^sce_run_queue_wait_seconds_count (\d+)$/m)).toBeGreaterThan(0);
+      expect(text).toMatch(/^sce_worker_runs_in_flight 0$/m);
+      expect(text).toContain(`sce_instance_info{instance="${worker.instanceId}"} 1`);
+    }
+  });
+
+  it('goes on with accepted runs while an API is killed and restarted; every API reads them', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await submit(api1, `import time\ntime.sleep(1)\nprint(${i})`).expect(202);
+      ids.push((answer.body as RunBody).id);
+    }
+    expect(await api1.stop('SIGKILL')).toBeNull();
+    for (const [i, id] of ids.entries()) {
+      const run = await runOnceItIs(api2, id, ended);
+      expect(run).toMatchObject({ status: 'success', result: { output: String(i) } });
+    }
+    api1 = await start({ ROLE: 'api', DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    for (const [i, id] of ids.entries()) {
+      const run = await runOnceItIs(api1, id, ended);
+      expect(run).toMatchObject({ status: 'success', result: { output: String(i) } });
+    }
+  });
+
   it('answers POST /run through the queue, as before', async () => {
     const answer = await request(api2.url)
       .post('/run')
