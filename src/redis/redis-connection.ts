@@ -20,9 +20,8 @@ export const FAIL_FAST = {
   // requests either.
   commandTimeout: 1500,
   retryStrategy: (times: number): number => Math.min(100 * times, 2000),
-  // Commands sent in one tick (concurrent requests) go out in one write: system calls, not
-  // bytes, are what a command costs here.
-  enableAutoPipelining: true,
+  // No auto-pipelining: it holds plain commands for a tick while scripts (BullMQ's, the run
+  // store's) go out at once, so a run's record could reach Redis after its job.
 } satisfies RedisOptions;
 
 /** Opens a connection to `url` with `options` (FAIL_FAST by default), logging outages once each. */
