@@ -5,6 +5,9 @@
  *   node dist/scripts/sandbox-image.js             build only if the image is missing
  *   node dist/scripts/sandbox-image.js --rebuild   always build
  *   node dist/scripts/sandbox-image.js --offline   skip the registry attempt
+ *   node dist/scripts/sandbox-image.js --export F  then write it to F as a `docker save` archive,
+ *                                                  which a worker elsewhere loads at start
+ *                                                  (SANDBOX_IMAGE_ARCHIVE)
  *
  * Two ways to a base image, tried in order:
  *   1. registry: pull python:3.11-slim by digest and build on it;
@@ -24,12 +27,29 @@
  */
 import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  readdirSync,
+} from 'node:fs';
+import {
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { addAbortSignal, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -745,6 +765,8 @@ async function removeReplacedImage(
 interface Options {
   rebuild: boolean;
   offline: boolean;
+  /** Where to write the image as a `docker save` archive, once it is on the engine. */
+  exportTo?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -754,19 +776,34 @@ function parseOptions(argv: string[]): Options {
       options: {
         rebuild: { type: 'boolean', default: false },
         offline: { type: 'boolean', default: false },
+        export: { type: 'string' },
       },
     });
-    return { rebuild: values.rebuild, offline: values.offline };
+    return { rebuild: values.rebuild, offline: values.offline, exportTo: values.export };
   } catch (error) {
     throw new FatalError(
       reason(error),
-      'Usage: node dist/scripts/sandbox-image.js [--rebuild] [--offline]',
+      'Usage: node dist/scripts/sandbox-image.js [--rebuild] [--offline] [--export FILE]',
     );
   }
 }
 
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
+  await ensureImage(options);
+  if (options.exportTo) await exportImage(new Docker(), options.exportTo);
+}
+
+/** Writes the image to `file` as `docker save` does (through the engine API). */
+async function exportImage(docker: Docker, file: string): Promise<void> {
+  const partial = `${file}.partial`;
+  await pipeline(await docker.getImage(IMAGE).get(), createWriteStream(partial));
+  await rename(partial, file);
+  const { size } = await stat(file);
+  log(`wrote ${IMAGE} to ${file} (${megabytes(size)}); load it with SANDBOX_IMAGE_ARCHIVE=${file}`);
+}
+
+async function ensureImage(options: Options): Promise<void> {
   // Checked even with --offline: a misconfiguration should not wait for the day it matters.
   const registryRef = registryBase(process.env.SANDBOX_REGISTRY_BASE);
   const docker = new Docker();

@@ -43,6 +43,16 @@ export class AppConfig {
   })
   SANDBOX_IMAGE = 'safe-code-executor-python:3.11';
 
+  /**
+   * A `docker save` archive of the sandbox image (`npm run sandbox:export -- FILE`): a process
+   * that runs programs loads it at start when its engine lacks the image, so a worker on a new
+   * host needs no build. Empty: the image must be on the engine (`npm start` builds it).
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  SANDBOX_IMAGE_ARCHIVE?: string;
+
   /** Container runtime: runc (Docker's default) or runsc (gVisor). */
   @IsString()
   @Matches(/^[a-zA-Z0-9._-]+$/)

@@ -3,6 +3,7 @@ import { configSlice, type ConfigSlice } from '../config/config-slice.js';
 /** The settings the sandbox module reads. */
 export const SANDBOX_CONFIG = configSlice('sandbox', [
   'SANDBOX_IMAGE',
+  'SANDBOX_IMAGE_ARCHIVE',
   'SANDBOX_RUNTIME',
   'SANDBOX_TIMEOUT_MS',
   'SANDBOX_MEMORY_MB',

@@ -11,6 +11,7 @@ import { WarmPool } from './pool/warm-pool.js';
 import { SandboxReadiness } from './sandbox-readiness.js';
 import { SANDBOX_CONFIG, type SandboxConfig } from './sandbox.config.js';
 import { SANDBOX_POLICY, sandboxPolicyFrom } from './sandbox-policy.js';
+import { SandboxImageArchive } from './sandbox-image-archive.js';
 import { SandboxService } from './sandbox.service.js';
 
 /**
@@ -33,6 +34,7 @@ import { SandboxService } from './sandbox.service.js';
     ContainerDisposer,
     WarmPool,
     SandboxService,
+    SandboxImageArchive,
     SandboxReadiness,
     ContainerReaper,
   ],

@@ -13,7 +13,7 @@ const fixtures: SandboxFixture[] = [];
 function sandboxOf(engine: FakeEngine, env: Record<string, string> = {}): SandboxFixture {
   const fixture = sandboxFixture(engine, env);
   fixtures.push(fixture);
-  fixture.service.onApplicationBootstrap();
+  void fixture.service.onApplicationBootstrap();
   return fixture;
 }
 

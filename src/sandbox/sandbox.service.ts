@@ -13,6 +13,7 @@ import type { ReadyContainer } from './pool/ready-container.js';
 import { WarmPool, type WarmPoolStats } from './pool/warm-pool.js';
 import { ProgramRun, type Program, type RunAttempt } from './program-run.js';
 import type { RunResult } from './run-result.js';
+import { SandboxImageArchive } from './sandbox-image-archive.js';
 import { containerSpec, SANDBOX_POLICY, type SandboxPolicy } from './sandbox-policy.js';
 
 export interface RunOptions {
@@ -38,9 +39,12 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     private readonly pool: WarmPool,
     private readonly disposer: ContainerDisposer,
     private readonly identity: InstanceIdentity,
+    private readonly image: SandboxImageArchive,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /** The image first (from SANDBOX_IMAGE_ARCHIVE if the engine lacks it), then the pool. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.image.ensure();
     this.pool.start();
   }
 

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { logged } from '../support/logs.js';
@@ -12,6 +17,8 @@ import { containersOf, startService, type RunningService } from '../support/serv
 import { until } from '../support/until.js';
 
 const IMAGE = process.env.SANDBOX_IMAGE || 'safe-code-executor-python:3.11';
+const EXPORT_SCRIPT = join(import.meta.dirname, '..', '..', 'dist', 'scripts', 'sandbox-image.js');
+const ARCHIVE = join(mkdtempSync(join(tmpdir(), 'sce-dist-image-')), 'sandbox-image.tar');
 const ALICE = { Authorization: 'Bearer alice-key-0123456789' };
 const CALLBACK_SECRET = 'distributed-callback-secret';
 const BOB = { Authorization: 'Bearer bob-key-0123456789' };
@@ -103,9 +110,19 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     await new Promise<void>((resolve) => receiver.listen(0, '0.0.0.0', resolve));
     await redis.start();
     await engine2.start();
-    await engine2.ensureImage(IMAGE);
+    // The second engine gets the image the way a new host does: worker B loads it at start
+    // from an archive that `npm run sandbox:export` wrote from the first engine.
+    await engine2.docker
+      .getImage(IMAGE)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await promisify(execFile)(process.execPath, [EXPORT_SCRIPT, '--export', ARCHIVE]);
     workerA = await start({ ROLE: 'worker' });
-    workerB = await start({ ROLE: 'worker', DOCKER_HOST: engine2.dockerHost });
+    workerB = await start({
+      ROLE: 'worker',
+      DOCKER_HOST: engine2.dockerHost,
+      SANDBOX_IMAGE_ARCHIVE: ARCHIVE,
+    });
     // No engine: an API that tried to reach one would fail at this address.
     const noEngine = { ROLE: 'api', DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     api1 = await start(noEngine);
@@ -116,8 +133,15 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     for (const service of started.reverse()) await service.stop('SIGTERM');
     await engine2.stop();
     await redis.dispose();
+    rmSync(dirname(ARCHIVE), { recursive: true, force: true });
     await new Promise((resolve) => receiver.close(resolve));
   }, 120_000);
+
+  it('puts the image on a worker’s engine at start, from SANDBOX_IMAGE_ARCHIVE', async () => {
+    expect(logged(workerB.logs(), { event: 'sandbox_image_loaded', image: IMAGE })).toHaveLength(1);
+    expect(logged(workerA.logs(), { event: 'sandbox_image_loaded' })).toHaveLength(0);
+    await engine2.docker.getImage(IMAGE).inspect();
+  });
 
   it('reports Redis, the queue and both workers on /health of an API', async () => {
     const health = await until(

@@ -79,6 +79,7 @@ export class FakeEngine implements ContainerEngine {
 
   ping = () => Promise.resolve();
   imageExists = () => Promise.resolve(true);
+  loadImages: (archive: NodeJS.ReadableStream) => Promise<void> = () => Promise.resolve();
   runtimes = () => Promise.resolve(['runc']);
 
   create(spec: ContainerSpec): Promise<string> {

@@ -4,6 +4,7 @@ import { ContainerDisposer } from '../../src/sandbox/pool/container-disposer.js'
 import { WarmPool } from '../../src/sandbox/pool/warm-pool.js';
 import { SANDBOX_CONFIG } from '../../src/sandbox/sandbox.config.js';
 import { sandboxPolicyFrom, type SandboxPolicy } from '../../src/sandbox/sandbox-policy.js';
+import { SandboxImageArchive } from '../../src/sandbox/sandbox-image-archive.js';
 import { SandboxService } from '../../src/sandbox/sandbox.service.js';
 import type { FakeEngine } from './fake-engine.js';
 
@@ -33,7 +34,8 @@ export function sandboxFixture(
   const identity = new InstanceIdentity();
   const disposer = new ContainerDisposer(engine, FAST_RETRIES);
   const pool = new WarmPool(engine, disposer, policy, identity, config, FAST_RETRIES);
-  const service = new SandboxService(engine, policy, pool, disposer, identity);
+  const image = new SandboxImageArchive(engine, config);
+  const service = new SandboxService(engine, policy, pool, disposer, identity, image);
   return {
     service,
     pool,

@@ -79,6 +79,8 @@ export interface ContainerSummary {
 export interface ContainerEngine {
   ping(): Promise<void>;
   imageExists(image: string): Promise<boolean>;
+  /** Loads the images of a `docker save` archive; resolves once the engine has them all. */
+  loadImages(archive: NodeJS.ReadableStream): Promise<void>;
   /** Names of the runtimes the engine knows (runc, runsc, ...). */
   runtimes(): Promise<string[]>;
   create(spec: ContainerSpec): Promise<string>;

@@ -100,6 +100,23 @@ export class DockerodeEngine implements ContainerEngine {
     }
   }
 
+  async loadImages(archive: NodeJS.ReadableStream): Promise<void> {
+    // No short deadline: a large image takes the engine a while to unpack.
+    const progress = await this.docker.loadImage(archive).catch(translateEngineError);
+    const refused = await new Promise<string | undefined>((resolve, reject) =>
+      this.docker.modem.followProgress(progress, (error: Error | null, events: unknown[]) => {
+        if (error) return reject(error);
+        // The engine reports a bad archive in the stream, not in the status code.
+        const failed = (events ?? []).find(
+          (event): event is { error: string } =>
+            typeof (event as { error?: unknown }).error === 'string',
+        );
+        resolve(failed?.error);
+      }),
+    ).catch(translateEngineError);
+    if (refused !== undefined) throw new Error(`the engine refused the archive: ${refused}`);
+  }
+
   async runtimes(): Promise<string[]> {
     const info = (await optionsCall(
       this.docker,
