@@ -14,7 +14,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
-import { toCreateOptions } from '../../src/sandbox/engine/dockerode-engine.js';
+import { inBodyOnly, toCreateOptions } from '../../src/sandbox/engine/dockerode-engine.js';
 import {
   END_TOKEN_LENGTH,
   frameProgram,
@@ -107,7 +107,7 @@ async function sandboxCycle(
   options: Docker.ContainerCreateOptions,
   policy: SandboxPolicy,
 ): Promise<void> {
-  const container = await docker.createContainer(options);
+  const container = await docker.createContainer(inBodyOnly(options));
   let stream: Duplex | undefined;
   try {
     const endToken = randomBytes(END_TOKEN_LENGTH / 2).toString('hex');

@@ -73,6 +73,16 @@ export function toCreateOptions(spec: ContainerSpec): ContainerCreateOptions {
   };
 }
 
+/**
+ * Create options sent in the request's body only. docker-modem puts every create option in the
+ * URL's query string as well unless `_query` names what belongs there (nothing: the engine
+ * reads the body): the seccomp profile alone made that URL ~40 KB to encode, send and parse per
+ * container.
+ */
+export function inBodyOnly(options: ContainerCreateOptions): ContainerCreateOptions {
+  return { ...options, _query: {}, _body: options } as ContainerCreateOptions;
+}
+
 /** ContainerEngine over dockerode. */
 @Injectable()
 export class DockerodeEngine implements ContainerEngine {
@@ -129,16 +139,10 @@ export class DockerodeEngine implements ContainerEngine {
 
   async create(spec: ContainerSpec): Promise<string> {
     try {
-      const options = toCreateOptions(spec);
-      // docker-modem puts every create option in the URL's query string as well unless
-      // `_query` names what belongs there (nothing: the engine reads the body): the seccomp
-      // profile alone made that URL ~40 KB to encode, send and parse per container.
       const container = await this.docker.createContainer({
-        ...options,
+        ...inBodyOnly(toCreateOptions(spec)),
         ...this.deadline,
-        _query: {},
-        _body: options,
-      } as Docker.ContainerCreateOptions);
+      });
       return container.id;
     } catch (error) {
       const { statusCode, json, message } = describeEngineError(error);
