@@ -79,6 +79,13 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     return request(api.url).post('/runs').set(key).send({ code });
   }
 
+  /** Submits a run that must be accepted; a refusal fails with its body. */
+  async function accepted(api: RunningService, code: string): Promise<RunBody> {
+    const answer = await submit(api, code);
+    expect({ status: answer.status, body: answer.body as object }).toMatchObject({ status: 202 });
+    return answer.body as RunBody;
+  }
+
   async function runOnceItIs(
     api: RunningService,
     id: string,
@@ -303,17 +310,25 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
       DOCKER_HOST: 'unix:///nonexistent/docker.sock',
       SANDBOX_QUEUE_LIMIT: '2',
     });
+    // From an idle queue (the previous tests' runs all taken and ended on the workers).
+    await until(
+      'the shared queue to be idle',
+      async () =>
+        (
+          (await request(small.url).get('/health')).body as {
+            details?: { queue?: { waiting?: number; active?: number } };
+          }
+        ).details?.queue,
+      (queue) => queue?.waiting === 0 && queue.active === 0,
+    );
     // One at a time: a run counts as waiting until a worker takes it.
     const loops: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const id = ((await submit(small, LOOP).expect(202)).body as RunBody).id;
+      const { id } = await accepted(small, LOOP);
       await runOnceItIs(small, id, (run) => run.status === 'running');
       loops.push(id);
     }
-    const waiting = [
-      (await submit(small, 'print(1)').expect(202)).body as RunBody,
-      (await submit(small, 'print(2)').expect(202)).body as RunBody,
-    ];
+    const waiting = [await accepted(small, 'print(1)'), await accepted(small, 'print(2)')];
     const refused = await submit(small, 'print(3)');
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBeDefined();
@@ -351,7 +366,12 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
       (await submit(api1, 'import time\ntime.sleep(4)\nprint("finished")')).body as RunBody
     ).id;
     await runOnceItIs(api1, id, (run) => run.status === 'running');
-    const doomed = workerOf(id)!;
+    // (Its log line may come a moment after the API shows the run running.)
+    const doomed = await until(
+      'the worker that runs it to log its start',
+      () => Promise.resolve(workerOf(id)),
+      (worker) => worker !== undefined,
+    );
     const survivor = doomed === workerA ? workerB : workerA;
     expect(await doomed.stop('SIGKILL')).toBeNull();
     const run = await runOnceItIs(api2, id, ended, 60_000);
