@@ -95,6 +95,17 @@ describe('when programs cannot run', () => {
     });
   });
 
+  it('refuses to start when its engine lacks the image and SANDBOX_IMAGE_ARCHIVE cannot be read', async () => {
+    await expect(
+      startService({
+        SANDBOX_IMAGE: 'sce-missing-image:none',
+        SANDBOX_IMAGE_ARCHIVE: '/nonexistent/sandbox-image.tar',
+      }),
+    ).rejects.toThrow(
+      /exited \(1\) before listening:[\s\S]*SANDBOX_IMAGE_ARCHIVE: cannot read \/nonexistent\/sandbox-image\.tar/,
+    );
+  });
+
   it('refuses to start with an invalid setting and names it', async () => {
     await expect(startService({ SANDBOX_MEMORY_MB: 'lots' })).rejects.toThrow(
       /exited \(1\) before listening:[\s\S]*SANDBOX_MEMORY_MB="lots"/,
