@@ -186,7 +186,13 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
   });
 
   it('shows the shared queue and the live workers on /metrics of an API, and its own runs on each worker', async () => {
-    const api = (await request(api1.url).get('/metrics').set(ALICE).expect(200)).text;
+    // A run reads as ended a moment before its worker tells BullMQ the job is done, so the
+    // previous test's last job may still count as active: wait for the queue to settle.
+    const api = await until(
+      'the shared queue to be idle on /metrics',
+      async () => (await request(api1.url).get('/metrics').set(ALICE).expect(200)).text,
+      (text) => /^sce_shared_queue_active 0$/m.test(text),
+    );
     expect(api).toContain(`sce_workers{worker="${workerA.instanceId}@local-engine"} 1`);
     expect(api).toContain(`sce_workers{worker="${workerB.instanceId}@${engine2.dockerHost}"} 1`);
     expect(api).toMatch(/^sce_shared_queue_waiting 0$/m);
@@ -194,7 +200,11 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     expect(api).toMatch(/^sce_shared_queue_limit \d+$/m);
     // Each worker ran some of the previous test's runs and says how long they waited.
     for (const worker of [workerA, workerB]) {
-      const text = (await request(worker.url).get('/metrics').set(ALICE).expect(200)).text;
+      const text = await until(
+        'the worker to have no run in flight',
+        async () => (await request(worker.url).get('/metrics').set(ALICE).expect(200)).text,
+        (metrics) => /^sce_worker_runs_in_flight 0$/m.test(metrics),
+      );
       const figure = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
       expect(figure(/^sce_runs_total\{status="success"\} (\d+)$/m)).toBeGreaterThan(0);
       expect(figure(/^sce_run_queue_wait_seconds_count (\d+)$/m)).toBeGreaterThan(0);
