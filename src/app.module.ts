@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { InteractiveModule } from './interactive/index.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -40,7 +41,7 @@ export class AppModule {
         RunsModule.forRoot(config),
         MetricsModule.forRoot({ sandbox: runsPrograms }),
         HealthModule.forRoot({ sandbox: runsPrograms }),
-        ...(takesRequests ? [ExecutionModule] : []),
+        ...(takesRequests ? [ExecutionModule, InteractiveModule] : []),
       ],
     };
   }

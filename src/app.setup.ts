@@ -3,6 +3,7 @@ import { Logger } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
 import { RunQueue } from './admission/run-queue.js';
 import { ExecutionModule } from './execution/execution.module.js';
+import { LiveWsAdapter } from './interactive/index.js';
 import { InstanceIdentity } from './sandbox/index.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -33,6 +34,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   };
   app.useBodyParser('json', jsonOptions);
   app.disable('x-powered-by');
+  // The interactive WebSocket (ROLE all or api), frames at most as large as a request body.
+  app.useWebSocketAdapter(new LiveWsAdapter(app, config.BODY_LIMIT_BYTES));
   // req.ip believes X-Forwarded-For only from the proxies TRUST_PROXY names (none by default),
   // and a hop count only on connections from TRUST_PROXY_ADDRESSES, so a client cannot claim
   // another address to get a fresh rate-limit quota.

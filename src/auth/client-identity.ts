@@ -16,9 +16,17 @@ export class ClientIdentity implements PipeTransform<Request, string> {
   constructor(private readonly keys: ApiKeyRing) {}
 
   of(req: Request): string {
-    const keyId = this.keys.identify(presentedKey(req.headers));
+    return this.ofParts(presentedKey(req.headers), req.ip ?? req.socket.remoteAddress);
+  }
+
+  /**
+   * The same, from a presented key and the client's address (as TRUST_PROXY lets it be read):
+   * for a WebSocket, whose key may come in its first message.
+   */
+  ofParts(key: string | undefined, address: string | undefined): string {
+    const keyId = this.keys.identify(key);
     if (keyId !== undefined) return `key:${keyId}`;
-    return `ip:${normalizeIp(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
+    return `ip:${normalizeIp(address ?? 'unknown')}`;
   }
 
   transform(req: Request): string {

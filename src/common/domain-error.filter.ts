@@ -16,8 +16,14 @@ import { unsupportedCharsetMessage } from './json-body.js';
 /** nginx's code for a request whose client hung up first; nobody receives it, logs do. */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/** RFC 9110's answer to a request that needs another protocol (Nest's HttpStatus lacks it). */
+const UPGRADE_REQUIRED = 426;
+
 /** The HTTP answer to each domain error. */
-const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQUEST> = {
+const HTTP_STATUS: Record<
+  DomainErrorCode,
+  HttpStatus | typeof CLIENT_CLOSED_REQUEST | typeof UPGRADE_REQUIRED
+> = {
   engine_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   image_missing: HttpStatus.SERVICE_UNAVAILABLE,
   runtime_missing: HttpStatus.SERVICE_UNAVAILABLE,
@@ -34,10 +40,16 @@ const HTTP_STATUS: Record<DomainErrorCode, HttpStatus | typeof CLIENT_CLOSED_REQ
   api_key_invalid: HttpStatus.UNAUTHORIZED,
   // Also a run of another API key: whether it exists is not the asker's to know.
   run_not_found: HttpStatus.NOT_FOUND,
+  upgrade_required: UPGRADE_REQUIRED,
   redis_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   // A run asked for a callback on an instance without CALLBACK_SECRET.
   callbacks_disabled: HttpStatus.BAD_REQUEST,
 };
+
+/** The HTTP status a domain error's code answers with (also sent in WebSocket error messages). */
+export function httpStatusOf(code: DomainErrorCode): number {
+  return HTTP_STATUS[code];
+}
 
 /** Errors raised by Express's body parser (http-errors), before the request reaches a controller. */
 interface BodyParserError {

@@ -22,6 +22,8 @@ export const DOMAIN_ERROR_CODES = [
   'api_key_invalid',
   // Runs kept for later reading.
   'run_not_found',
+  // A WebSocket path asked for without the upgrade.
+  'upgrade_required',
   // The distributed mode's shared state.
   'redis_unavailable',
   // Callbacks.

@@ -188,6 +188,17 @@ export class AppConfig {
   @Max(100_000)
   CLIENT_MAX_INFLIGHT = 2 * Math.max(1, availableParallelism());
 
+  /**
+   * Live connections one client may hold open on one API instance: event streams
+   * (GET /runs/{id}/events) and interactive WebSockets together. Past it a new one is refused
+   * (429 on the stream; an error message, then close, on the socket).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  LIVE_STREAMS_PER_CLIENT = 8;
+
   /** How long a run that ended stays readable (GET /runs/{id}), in seconds; then it is deleted. */
   @Type(() => Number)
   @IsInt()

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { CallbacksModule } from '../callbacks/index.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { LiveStreamLimit } from './live-stream-limit.js';
 import { ExecutionController } from './execution.controller.js';
 import { CodeLengthRule, EXECUTION_CONFIG, StdinSizeRule } from './program-limits.js';
 import { RunRequesterPipe } from './run-requester.js';
@@ -15,6 +16,13 @@ import { RunsController } from './runs.controller.js';
   // RunsService comes from the global RunsModule (AppModule.forRoot chooses its drivers).
   imports: [AuthModule, RateLimitModule, CallbacksModule],
   controllers: [ExecutionController, RunsController],
-  providers: [EXECUTION_CONFIG.provider, CodeLengthRule, StdinSizeRule, RunRequesterPipe],
+  providers: [
+    EXECUTION_CONFIG.provider,
+    CodeLengthRule,
+    StdinSizeRule,
+    RunRequesterPipe,
+    LiveStreamLimit,
+  ],
+  exports: [EXECUTION_CONFIG.token, LiveStreamLimit],
 })
 export class ExecutionModule {}

@@ -11,6 +11,7 @@ import { configSlice, type ConfigSlice } from '../config/config-slice.js';
 export const EXECUTION_CONFIG = configSlice('execution', [
   'MAX_CODE_LENGTH',
   'MAX_STDIN_BYTES',
+  'LIVE_STREAMS_PER_CLIENT',
 ] as const);
 export type ExecutionConfig = ConfigSlice<(typeof EXECUTION_CONFIG.keys)[number]>;
 

@@ -4,10 +4,12 @@ import {
   Delete,
   Get,
   Header,
+  Headers,
   HttpCode,
   Param,
   ParseUUIDPipe,
   Post,
+  Query,
   Res,
   UseGuards,
 } from '@nestjs/common';
@@ -17,19 +19,27 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
+  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../auth/api-key.docs.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { CallbackGate } from '../callbacks/index.js';
+import { DomainError } from '../common/domain-error.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { ClientGoneSignal } from '../common/request-context.js';
 import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.docs.js';
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
 import { RunsService, runView, type RunRequester } from '../runs/index.js';
 import { CreateRunRequestDto } from './dto/create-run.dto.js';
 import { RunViewDto } from './dto/run-view.dto.js';
+import { sendEventStream } from './event-stream.js';
+import { INTERACTIVE_PROTOCOL } from './interactive-protocol.docs.js';
+import { LiveStreamLimit } from './live-stream-limit.js';
 import { Requester } from './run-requester.js';
 
 /** 404 for an id that is not a UUID: no run can have it. */
@@ -42,6 +52,7 @@ export class RunsController {
   constructor(
     private readonly runs: RunsService,
     private readonly callbacks: CallbackGate,
+    private readonly liveStreams: LiveStreamLimit,
   ) {}
 
   @Post()
@@ -78,6 +89,58 @@ export class RunsController {
     );
     response.setHeader('Location', `/runs/${run.id}`);
     return runView(run);
+  }
+
+  @Get('interactive')
+  @ApiOperation({
+    summary: 'Interactive runs (WebSocket)',
+    description: INTERACTIVE_PROTOCOL,
+  })
+  @ApiResponse({
+    status: 426,
+    type: ErrorResponseDto,
+    description: 'Asked for without a WebSocket upgrade.',
+  })
+  interactive(): never {
+    throw new DomainError(
+      'upgrade_required',
+      'GET /runs/interactive is a WebSocket: connect with a WebSocket client (Upgrade: websocket).',
+    );
+  }
+
+  @Get(':id/events')
+  @UseGuards(ApiKeyGuard)
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    summary: 'Follow a run’s events (server-sent events)',
+    description:
+      'A `text/event-stream` of the run’s events, in order: `status` (`{"status":"running","attempt":1}` when a worker starts the program), `stdout` and `stderr` (`{"data":"..."}`, output as the program writes it, under the same cap as the result), and last `result` (the run as GET /runs/{id} shows it), after which the stream ends. A client that connects late gets every event from the start; one that reconnects with `Last-Event-ID` (or `?lastEventId=`) gets those after it. Nothing left to send for an ended run: 204. A retried run (its worker died) shows each attempt’s output after its `status` event. Counts against LIVE_STREAMS_PER_CLIENT.',
+  })
+  @ApiOkResponse({ description: 'The run’s events (text/event-stream).' })
+  @ApiResponse({ status: 204, description: 'The run has ended and the client has all its events.' })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No such run: unknown, expired, or another API key’s.',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'The client has LIVE_STREAMS_PER_CLIENT live connections open already.',
+  })
+  async events(
+    @RunId() id: string,
+    @Requester() requester: RunRequester,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('lastEventId') lastEventIdQuery: string | undefined,
+    @ClientGoneSignal() signal: AbortSignal,
+    @Res() response: Response,
+  ): Promise<void> {
+    const release = this.liveStreams.acquire(requester.client);
+    try {
+      const after = lastEventId ?? lastEventIdQuery;
+      await sendEventStream(response, await this.runs.follow(id, requester, { after, signal }));
+    } finally {
+      release();
+    }
   }
 
   @Get(':id')

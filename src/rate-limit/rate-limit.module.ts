@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { REDIS_CONNECTION, RedisModule } from '../redis/index.js';
 import { RedisThrottlerStorage } from './redis-throttler-storage.js';
 import { RunRateLimitGuard } from './run-rate-limit.guard.js';
+import { RunRateLimiter } from './run-rate-limiter.js';
 
 /**
  * The limiter of POST /run and POST /runs: RATE_LIMIT runs per RATE_LIMIT_WINDOW_MS per client.
@@ -14,8 +15,8 @@ import { RunRateLimitGuard } from './run-rate-limit.guard.js';
  */
 @Module({
   imports: [AuthModule],
-  providers: [RunRateLimitGuard],
-  exports: [RunRateLimitGuard],
+  providers: [RunRateLimiter, RunRateLimitGuard],
+  exports: [RunRateLimiter, RunRateLimitGuard],
 })
 export class RateLimitModule {
   /**

@@ -3,3 +3,4 @@ export { RunsHealth } from './runs-health.js';
 export { RunsService, type RunRequester, type SubmitOptions } from './runs.service.js';
 export type { RunFailure, RunRecord, RunState } from './run-record.js';
 export { runView, type RunView } from './run-view.js';
+export type { RunEvent, RunEventType } from './run-events.js';

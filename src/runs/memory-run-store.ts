@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
+import { MemoryRunEvents } from './memory-run-events.js';
+import { transitionEvent } from './run-events.js';
 import { hasEnded, type RunRecord } from './run-record.js';
 import type { RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
@@ -7,7 +9,8 @@ import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 /**
  * The embedded mode's RunStore: a map in this process's memory. Bounded: runs that have ended
  * expire RUN_RESULT_TTL_S after they ended, and past RUN_RESULTS_LIMIT of them the oldest go
- * first. Runs not yet ended are bounded by admission (the run slots and the queue).
+ * first. Runs not yet ended are bounded by admission (the run slots and the queue). A run's
+ * start and end go into its events (MemoryRunEvents) in the same step, and leave with it.
  */
 @Injectable()
 export class MemoryRunStore implements RunStore, OnApplicationShutdown {
@@ -19,7 +22,10 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
   private readonly limit: number;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(@Inject(RUNS_CONFIG.token) config: RunsConfig) {
+  constructor(
+    @Inject(RUNS_CONFIG.token) config: RunsConfig,
+    private readonly events: MemoryRunEvents,
+  ) {
     this.ttlMs = config.RUN_RESULT_TTL_S * 1000;
     this.limit = config.RUN_RESULTS_LIMIT;
     // Every waiter of POST /run listens here; there is no leak to warn of.
@@ -56,6 +62,8 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
     const next = change(current);
     if (!next) return current;
     this.runs.set(id, structuredClone(next));
+    const event = transitionEvent(current, next);
+    if (event) this.events.append(id, event.type, event.data);
     if (!hasEnded(current) && hasEnded(next)) this.noteEnded(next);
     return structuredClone(next);
   }
@@ -102,5 +110,6 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
   private forget(id: string): void {
     this.runs.delete(id);
     this.endedOrder.delete(id);
+    this.events.forget(id);
   }
 }

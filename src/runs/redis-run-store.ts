@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REDIS_CONNECTION, redisUnavailable } from '../redis/index.js';
+import { transitionEvent } from './run-events.js';
 import { hasEnded, type RunRecord } from './run-record.js';
+import { runEventsChannel, runEventsKey } from './redis-run-events.js';
 import type { RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 
@@ -25,19 +27,28 @@ export const UNENDED_RUN_TTL_S = 7 * 24 * 3600;
 const UPDATE_ATTEMPTS = 20;
 
 /**
- * update()'s write: a compare-and-set. KEYS[1] the run's key; ARGV: the SHA-1 of the JSON the
- * change was computed from, the new JSON, the result TTL in seconds if this write ends the run
- * (else 0), the channel. Replies -1 when the run is gone, 0 when another writer changed it
- * since it was read (the caller reads again), 1 when written. Ending the run sets the TTL of
- * results and publishes the new record in the same atomic step (so a waiter needs no read);
- * any other write keeps the TTL.
+ * update()'s write: a compare-and-set. KEYS[1] the run's key, KEYS[2] its events (a stream);
+ * ARGV: the SHA-1 of the JSON the change was computed from, the new JSON, the result TTL in
+ * seconds if this write ends the run (else 0), the channel of ends, the event the change
+ * announces (type, or '' for none; data; the run's events channel; the TTL of a new stream).
+ * Replies -1 when the run is gone, 0 when another writer changed it since it was read (the
+ * caller reads again), 1 when written. The event is appended and announced in the same atomic
+ * step (so the `result` event is always there once the run has ended). Ending the run sets the
+ * TTL of results, on the record and its events, and publishes the new record on the channel of
+ * ends (so a waiter needs no read); any other write keeps the TTL.
  */
 const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 if redis.sha1hex(current) ~= ARGV[1] then return 0 end
+if ARGV[5] ~= '' then
+  local id = redis.call('XADD', KEYS[2], '*', 't', ARGV[5], 'd', ARGV[6])
+  if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[8]) end
+  redis.call('PUBLISH', ARGV[7], id .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[6])
+end
 if ARGV[3] ~= '0' then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
   redis.call('PUBLISH', ARGV[4], ARGV[2])
 else
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
@@ -49,10 +60,15 @@ return 1
 type ScriptedRedis = Redis & {
   sceRunCompareAndSet(
     key: string,
+    eventsKey: string,
     expectedSha1: string,
     next: string,
     endTtlS: number,
     channel: string,
+    eventType: string,
+    eventData: string,
+    eventsChannel: string,
+    eventsTtlS: number,
   ): Promise<number>;
 };
 
@@ -101,7 +117,7 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   ) {
     this.resultTtlS = config.RUN_RESULT_TTL_S;
     if (!('sceRunCompareAndSet' in redis)) {
-      redis.defineCommand('sceRunCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+      redis.defineCommand('sceRunCompareAndSet', { numberOfKeys: 2, lua: COMPARE_AND_SET });
     }
     this.redis = redis as ScriptedRedis;
   }
@@ -146,7 +162,7 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   }
 
   async delete(id: string): Promise<void> {
-    await this.redis.del(runKey(id)).catch(redisUnavailable);
+    await this.redis.del(runKey(id), runEventsKey(id)).catch(redisUnavailable);
   }
 
   async ended(id: string, signal?: AbortSignal): Promise<RunRecord> {
@@ -196,13 +212,19 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
         if (guessed) continue; // decided on a belief: decide again on what is stored
         return current;
       }
+      const event = transitionEvent(current, next);
       const written = await this.redis
         .sceRunCompareAndSet(
           runKey(id),
+          runEventsKey(id),
           createHash('sha1').update(json).digest('hex'),
           JSON.stringify(next),
           !hasEnded(current) && hasEnded(next) ? this.resultTtlS : 0,
           RUN_ENDED_CHANNEL,
+          event?.type ?? '',
+          event?.data ?? '',
+          runEventsChannel(id),
+          UNENDED_RUN_TTL_S,
         )
         .catch(redisUnavailable);
       if (written === 1) return structuredClone(next);

@@ -2,8 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { RunMetrics } from '../metrics/run-metrics.js';
-import { SandboxService } from '../sandbox/index.js';
+import { SandboxService, type LiveProgramIO } from '../sandbox/index.js';
 import { RunCallbacks } from './run-callbacks.js';
+import { RUN_EVENTS, type RunEvents } from './run-events.js';
+import { RUN_INPUT, type RunInput } from './run-input.js';
+import { RunOutputRelay } from './run-output-relay.js';
 import type { RunProgram, RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
 
@@ -23,6 +26,8 @@ export class RunProcessor {
     private readonly sandbox: SandboxService,
     private readonly metrics: RunMetrics,
     private readonly callbacks: RunCallbacks,
+    @Inject(RUN_EVENTS) private readonly events: RunEvents,
+    @Inject(RUN_INPUT) private readonly input: RunInput,
   ) {}
 
   /**
@@ -79,8 +84,15 @@ export class RunProcessor {
       },
       'run admitted',
     );
+    // Output goes into the run's events as it comes; an interactive run reads live stdin.
+    const output = new RunOutputRelay(this.events, id, this.logger);
+    const live: LiveProgramIO = {
+      onOutput: (stream, text) => output.push(stream, text),
+      ...(run.interactive ? { openInput: (over: AbortSignal) => this.input.read(id, over) } : {}),
+    };
     try {
-      const result = await this.sandbox.run(program, { signal, requestId });
+      const result = await this.sandbox.run(program, { signal, requestId, live });
+      await output.flush(); // the output events come before the result's
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
         {
@@ -103,7 +115,10 @@ export class RunProcessor {
         run,
       );
     } catch (error) {
+      await output.flush();
       return this.fail(id, error);
+    } finally {
+      if (run.interactive) void this.input.forget(id).catch(() => undefined);
     }
   }
 

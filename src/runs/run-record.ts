@@ -38,6 +38,8 @@ export interface RunRecord {
   /** Why it ended without a result of its own (status `internal_error`). */
   error?: RunFailure;
   callbackUrl?: string;
+  /** Its stdin stays open while it runs, fed live by its client (the interactive WebSocket). */
+  interactive?: boolean;
 }
 
 /** Why a run could not run: a DomainError's code (or `internal`) and its message. */

@@ -14,7 +14,13 @@ import { RedisModule } from '../redis/index.js';
 import { SandboxModule } from '../sandbox/index.js';
 import { BullmqRunDispatcher } from './bullmq-run-dispatcher.js';
 import { EmbeddedRunDispatcher } from './embedded-run-dispatcher.js';
+import { MemoryRunEvents } from './memory-run-events.js';
+import { MemoryRunInput } from './memory-run-input.js';
 import { MemoryRunStore } from './memory-run-store.js';
+import { RedisRunEvents } from './redis-run-events.js';
+import { RedisRunInput } from './redis-run-input.js';
+import { RUN_EVENTS } from './run-events.js';
+import { RUN_INPUT } from './run-input.js';
 import { RedisRunStore } from './redis-run-store.js';
 import { RunCallbacks } from './run-callbacks.js';
 import { RUN_DISPATCHER } from './run-dispatcher.js';
@@ -61,6 +67,10 @@ export class RunsModule implements OnApplicationShutdown {
       RUNS_CONFIG.provider,
       RunCallbacks,
       { provide: RUN_STORE, useClass: distributed ? RedisRunStore : MemoryRunStore },
+      ...(distributed
+        ? [{ provide: RUN_EVENTS, useClass: RedisRunEvents }]
+        : [MemoryRunEvents, { provide: RUN_EVENTS, useExisting: MemoryRunEvents }]),
+      { provide: RUN_INPUT, useClass: distributed ? RedisRunInput : MemoryRunInput },
       { provide: RunsHealth, useClass: distributed ? DistributedRunsHealth : EmbeddedRunsHealth },
     ];
     if (distributed) providers.push(runJobQueueProvider, SharedQueueMetrics);

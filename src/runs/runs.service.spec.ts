@@ -5,9 +5,12 @@ import type { CallbackDispatcher } from '../callbacks/index.js';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
-import type { Program, RunResult, SandboxService } from '../sandbox/index.js';
+import type { LiveProgramIO, Program, RunResult, SandboxService } from '../sandbox/index.js';
 import { EmbeddedRunDispatcher } from './embedded-run-dispatcher.js';
+import { MemoryRunEvents } from './memory-run-events.js';
+import { MemoryRunInput } from './memory-run-input.js';
 import { MemoryRunStore } from './memory-run-store.js';
+import type { RunEvent } from './run-events.js';
 import { RunCallbacks } from './run-callbacks.js';
 import { RunProcessor } from './run-processor.js';
 import type { RunRecord } from './run-record.js';
@@ -23,14 +26,24 @@ const RESULT: RunResult = {
   truncated: false,
 };
 
+interface Started {
+  program: Program;
+  signal?: AbortSignal;
+  live?: LiveProgramIO;
+  finish(): void;
+}
+
 /** A sandbox whose runs end when the test says (or when they are aborted). */
 class HeldSandbox {
-  readonly started: { program: Program; signal?: AbortSignal; finish(): void }[] = [];
+  readonly started: Started[] = [];
 
-  run(program: Program, { signal }: { signal?: AbortSignal } = {}): Promise<RunResult> {
+  run(
+    program: Program,
+    { signal, live }: { signal?: AbortSignal; live?: LiveProgramIO } = {},
+  ): Promise<RunResult> {
     return new Promise((resolve) => {
       const finish = () => resolve(RESULT);
-      this.started.push({ program, signal, finish });
+      this.started.push({ program, signal, live, finish });
       signal?.addEventListener('abort', () =>
         resolve({ ...RESULT, status: 'timeout', exitCode: null }),
       );
@@ -54,13 +67,17 @@ function setup(overrides: Partial<AppConfig> = {}) {
     waited: () => undefined,
     rejected: () => undefined,
   } as unknown as RunMetrics;
-  const store = new MemoryRunStore(config);
+  const events = new MemoryRunEvents();
+  const input = new MemoryRunInput();
+  const store = new MemoryRunStore(config, events);
   const callbacks = new RunCallbacks(dispatcher);
   const processor = new RunProcessor(
     store,
     sandbox as unknown as SandboxService,
     metrics,
     callbacks,
+    events,
+    input,
   );
   const admission = new RunQueue(config, new InMemoryClientRunCounter());
   const runs = new RunsService(
@@ -68,6 +85,8 @@ function setup(overrides: Partial<AppConfig> = {}) {
     new EmbeddedRunDispatcher(admission, processor),
     config,
     callbacks,
+    events,
+    input,
   );
   return { runs, sandbox, store, sent };
 }
@@ -178,6 +197,7 @@ describe('MemoryRunStore', () => {
   it('forgets an ended run after RUN_RESULT_TTL_S, and the oldest ones past RUN_RESULTS_LIMIT', async () => {
     const store = new MemoryRunStore(
       Object.assign(new AppConfig(), { RUN_RESULT_TTL_S: 60, RUN_RESULTS_LIMIT: 2 }),
+      new MemoryRunEvents(),
     );
     try {
       await store.create(ended('old', Date.now() - 61_000));
@@ -191,6 +211,70 @@ describe('MemoryRunStore', () => {
     } finally {
       store.onApplicationShutdown();
     }
+  });
+});
+
+describe('RunsService: live events and stdin (embedded)', () => {
+  it("tells a run's events in order: its start, its output as it comes, its result; a late follower gets them all", async () => {
+    const { runs, sandbox } = setup();
+    const run = await runs.submit({ code: 'x' }, ALICE);
+    const seen: RunEvent[] = [];
+    const following = (async () => {
+      for await (const event of (await runs.follow(run.id, ALICE)).events) seen.push(event);
+    })();
+    await tick();
+    sandbox.started[0].live?.onOutput?.('stdout', 'one\n');
+    await tick();
+    expect(seen.map((e) => e.type)).toEqual(['status', 'stdout']);
+    sandbox.started[0].live?.onOutput?.('stderr', 'two\n');
+    sandbox.started[0].finish();
+    await following;
+    expect(seen.map((e) => [e.type, JSON.parse(e.data) as unknown])).toEqual([
+      ['status', { status: 'running', attempt: 1 }],
+      ['stdout', { data: 'one\n' }],
+      ['stderr', { data: 'two\n' }],
+      ['result', expect.objectContaining({ id: run.id, status: 'success', result: RESULT })],
+    ]);
+    const late: RunEvent[] = [];
+    for await (const event of (await runs.follow(run.id, ALICE)).events) late.push(event);
+    expect(late).toEqual(seen);
+    const resumed: RunEvent[] = [];
+    for await (const event of (await runs.follow(run.id, ALICE, { after: seen[1].id })).events) {
+      resumed.push(event);
+    }
+    expect(resumed).toEqual(seen.slice(2));
+    // Past the last event of an ended run there is nothing, and nothing to wait for.
+    const after = await runs.follow(run.id, ALICE, { after: seen[3].id });
+    expect(after.ended).toBe(true);
+    expect(await after.events[Symbol.asyncIterator]().next()).toEqual({
+      done: true,
+      value: undefined,
+    });
+    await expect(runs.follow(run.id, BOB)).rejects.toMatchObject({ code: 'run_not_found' });
+  });
+
+  it("feeds an interactive run's stdin from the start, as it is written, until it is closed", async () => {
+    const { runs, sandbox } = setup();
+    const run = await runs.submit({ code: 'x' }, { ...ALICE, interactive: true });
+    await runs.writeInput(run.id, 'early\n'); // before the program starts: kept
+    await tick();
+    const { live } = sandbox.started[0];
+    expect(live?.openInput).toBeDefined();
+    const read: string[] = [];
+    const reading = (async () => {
+      for await (const data of live!.openInput!(new AbortController().signal)) read.push(data);
+    })();
+    await tick();
+    await runs.writeInput(run.id, 'late\n');
+    await runs.closeInput(run.id);
+    await reading;
+    expect(read).toEqual(['early\n', 'late\n']);
+    // A run that is not interactive reads no live stdin.
+    const plain = await runs.submit({ code: 'y' }, ALICE);
+    sandbox.started[0].finish();
+    await tick();
+    expect(sandbox.started.find((s) => s.program.code === 'y')?.live?.openInput).toBeUndefined();
+    await runs.cancel(plain.id, ALICE);
   });
 });
 
@@ -210,7 +294,8 @@ class LateAnswerStore extends MemoryRunStore {
 
 describe('RunProcessor', () => {
   it('runs a run whose start was written but not confirmed: the retry knows its own start', async () => {
-    const store = new LateAnswerStore(new AppConfig());
+    const events = new MemoryRunEvents();
+    const store = new LateAnswerStore(new AppConfig(), events);
     const programs: string[] = [];
     const sandbox = {
       run: (program: { code: string }) => {
@@ -220,7 +305,14 @@ describe('RunProcessor', () => {
     } as unknown as SandboxService;
     const metrics = { ran: () => undefined, waited: () => undefined } as unknown as RunMetrics;
     const callbacks = new RunCallbacks({ dispatch: () => undefined });
-    const processor = new RunProcessor(store, sandbox, metrics, callbacks);
+    const processor = new RunProcessor(
+      store,
+      sandbox,
+      metrics,
+      callbacks,
+      events,
+      new MemoryRunInput(),
+    );
     const run: RunRecord = {
       id: 'r1',
       owner: null,

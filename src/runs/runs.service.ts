@@ -5,6 +5,9 @@ import { DomainError } from '../common/domain-error.js';
 import type { RunResult } from '../sandbox/index.js';
 import { RunCallbacks } from './run-callbacks.js';
 import { RUN_DISPATCHER, type RunDispatcher } from './run-dispatcher.js';
+import { RUN_EVENTS, type RunEvent, type RunEvents } from './run-events.js';
+import { RUN_INPUT, type RunInput } from './run-input.js';
+import { runView } from './run-view.js';
 import { hasEnded, type RunProgram, type RunRecord } from './run-record.js';
 import { RUN_STORE, type RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
@@ -20,6 +23,8 @@ export interface RunRequester {
 
 export interface SubmitOptions extends RunRequester {
   callbackUrl?: string;
+  /** Keep its stdin open for live input (writeInput, closeInput). */
+  interactive?: boolean;
   /** How long the run may wait for a slot; no limit unless given. */
   maxWaitMs?: number;
 }
@@ -39,6 +44,8 @@ export class RunsService {
     @Inject(RUN_DISPATCHER) private readonly dispatcher: RunDispatcher,
     @Inject(RUNS_CONFIG.token) config: RunsConfig,
     private readonly callbacks: RunCallbacks,
+    @Inject(RUN_EVENTS) private readonly events: RunEvents,
+    @Inject(RUN_INPUT) private readonly input: RunInput,
   ) {
     this.queueWaitMs = config.SANDBOX_QUEUE_WAIT_MS;
   }
@@ -66,6 +73,7 @@ export class RunsService {
       createdAt: Date.now(),
       attempts: 0,
       ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }),
+      ...(options.interactive ? { interactive: true } : {}),
     };
     // Both at once: the record is written first (the store's call writes before it yields),
     // and in Redis on the same connection as the job, so a worker never finds a job without
@@ -152,6 +160,46 @@ export class RunsService {
       this.callbacks.ended(run);
     }
     return run;
+  }
+
+  /**
+   * The run's events (see RunEvents) after `after`, or all from the start, then live ones
+   * until its `result`; run_not_found (404) as get(). For a run that had ended when asked
+   * (`ended`), only what is stored, as nothing more will come: an empty iteration then means
+   * the client has it all.
+   */
+  async follow(
+    id: string,
+    requester: RunRequester,
+    options: { after?: string; signal?: AbortSignal } = {},
+  ): Promise<{ events: AsyncIterable<RunEvent>; ended: boolean }> {
+    const run = await this.get(id, requester);
+    const ended = hasEnded(run);
+    const events = this.events.follow(id, { ...options, ended });
+    if (!ended || options.after !== undefined) return { events, ended };
+    // An ended run's events end with its result (written with the end); a run whose events
+    // are gone (expired a moment before its record) still gets its result.
+    const withResult = async function* (): AsyncIterable<RunEvent> {
+      let resultSeen = false;
+      for await (const event of events) {
+        resultSeen ||= event.type === 'result';
+        yield event;
+      }
+      if (!resultSeen) {
+        yield { id: 'result', type: 'result', data: JSON.stringify(runView(run)) };
+      }
+    };
+    return { events: withResult(), ended };
+  }
+
+  /** Live stdin of an interactive run, from the client that started it (the WebSocket). */
+  async writeInput(id: string, data: string): Promise<void> {
+    await this.input.write(id, data);
+  }
+
+  /** Ends an interactive run's stdin: the program reads end of file. */
+  async closeInput(id: string): Promise<void> {
+    await this.input.close(id);
   }
 }
 

@@ -56,12 +56,15 @@ export class OutputCollector {
    *   (PROGRAM_START_MARKER); it is taken off the output and recorded in `programStarted`.
    * @param endToken this run's token in the launcher's end report; without it, no report is
    *   looked for.
+   * @param onText called with each piece of kept output as soon as it is decoded (live output):
+   *   the same text, in the same order, as the result holds, so the cap applies to it alike.
    */
   constructor(
     private readonly limitBytes: number,
     private readonly onLimit: () => void,
     private readonly startMarker?: number,
     endToken?: string,
+    private readonly onText?: (stream: StreamName, text: string) => void,
   ) {
     if (endToken !== undefined) {
       const prefix = programEndPrefix(endToken);
@@ -161,6 +164,8 @@ export class OutputCollector {
   }
 
   private append(stream: StreamName, text: string): void {
-    if (text.length > 0) this.pieces.push({ stream, text });
+    if (text.length === 0) return;
+    this.pieces.push({ stream, text });
+    this.onText?.(stream, text);
   }
 }

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
 import { frameProgram, PROGRAM_START_MARKER } from './launcher/launcher.js';
 import type { ProgramEnd } from './launcher/program-end.js';
-import { OutputCollector } from './output-collector.js';
+import { OutputCollector, type StreamName } from './output-collector.js';
 import type { ReadyContainer } from './pool/ready-container.js';
 import { toRunResult, type RunResult } from './run-result.js';
 import type { SandboxPolicy } from './sandbox-policy.js';
@@ -13,6 +13,18 @@ import { EngineUnavailableError } from './sandbox.errors.js';
 export interface Program {
   code: string;
   stdin?: string;
+}
+
+/** A run's live side: its output as it comes, and stdin while it runs (interactive runs). */
+export interface LiveProgramIO {
+  /** Each piece of output as it is kept: the result's text, in order, under the same cap. */
+  onOutput?: (stream: StreamName, text: string) => void;
+  /**
+   * Opens the program's live stdin, which follows `Program.stdin`; its end closes the program's
+   * stdin. Opened anew for each container the program is sent to; `signal` aborts when the
+   * program has ended, and the iteration should then end.
+   */
+  openInput?: (signal: AbortSignal) => AsyncIterable<string>;
 }
 
 /** What one run in one container came to. */
@@ -50,6 +62,8 @@ export class ProgramRun {
   private readonly collector: OutputCollector;
   private timedOut = false;
   private stoppedForOutput = false;
+  /** Aborts when the program has ended: live stdin stops. */
+  private readonly over = new AbortController();
 
   constructor(
     private readonly container: ReadyContainer,
@@ -57,6 +71,7 @@ export class ProgramRun {
     private readonly engine: ContainerEngine,
     private readonly policy: SandboxPolicy,
     private readonly signal?: AbortSignal,
+    private readonly live: LiveProgramIO = {},
   ) {
     this.collector = new OutputCollector(
       policy.outputLimitBytes,
@@ -66,6 +81,7 @@ export class ProgramRun {
       },
       PROGRAM_START_MARKER,
       this.endToken,
+      live.onOutput,
     );
   }
 
@@ -78,6 +94,7 @@ export class ProgramRun {
       reported = await this.awaitEnd();
     } finally {
       releaseLimits();
+      this.over.abort();
     }
     const durationMs = performance.now() - startedAt;
     const exit = await this.settleExit(reported, outputEnded);
@@ -110,15 +127,43 @@ export class ProgramRun {
    */
   private sendProgram(): number {
     const startedAt = performance.now();
-    this.container.stream.end(
-      frameProgram(
-        this.program.code,
-        this.program.stdin ?? '',
-        this.endToken,
-        this.policy.timeoutMs,
-      ),
+    const framed = frameProgram(
+      this.program.code,
+      this.program.stdin ?? '',
+      this.endToken,
+      this.policy.timeoutMs,
     );
+    const { openInput } = this.live;
+    if (openInput) {
+      this.container.stream.write(framed);
+      void this.relayInput(openInput(this.over.signal));
+    } else {
+      this.container.stream.end(framed);
+    }
     return startedAt;
+  }
+
+  /**
+   * Interactive runs: relays live stdin into the container as it comes (the launcher passes it
+   * on to the program's stdin), and closes stdin when the input ends. Stops when the program
+   * ends; a stream that breaks meanwhile only ends the relay (the program's end decides).
+   */
+  private async relayInput(input: AsyncIterable<string>): Promise<void> {
+    const { stream } = this.container;
+    const ended = new Promise<void>((resolve) =>
+      this.over.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    stream.on('error', () => undefined); // a write after the container's end: nothing to tell
+    try {
+      for await (const data of input) {
+        if (this.over.signal.aborted) return;
+        if (!stream.write(data)) await Promise.race([once(stream, 'drain'), ended]);
+      }
+      if (!this.over.signal.aborted) stream.end();
+    } catch {
+      // The input's source failed (its store went away): the program reads end of file.
+      if (!this.over.signal.aborted) stream.end();
+    }
   }
 
   /** Arms the time limit's backstop and the caller's abort; returns what disarms them. */

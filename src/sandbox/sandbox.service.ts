@@ -11,7 +11,7 @@ import { InstanceIdentity } from './instance-identity.js';
 import { ContainerDisposer } from './pool/container-disposer.js';
 import type { ReadyContainer } from './pool/ready-container.js';
 import { WarmPool, type WarmPoolStats } from './pool/warm-pool.js';
-import { ProgramRun, type Program, type RunAttempt } from './program-run.js';
+import { ProgramRun, type LiveProgramIO, type Program, type RunAttempt } from './program-run.js';
 import type { RunResult } from './run-result.js';
 import { SandboxImageArchive } from './sandbox-image-archive.js';
 import { containerSpec, SANDBOX_POLICY, type SandboxPolicy } from './sandbox-policy.js';
@@ -21,6 +21,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The request the run serves, for labels and logs. */
   requestId?: string;
+  /** Output as it comes, and live stdin (interactive runs). */
+  live?: LiveProgramIO;
 }
 
 /**
@@ -63,7 +65,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     if (options.requestId !== undefined) labels[CONTAINER_LABELS.request] = options.requestId;
     const onDemand = containerSpec(this.policy, { labels, pooled: false });
     const container = await this.pool.acquire(onDemand);
-    const attempt = await this.runAndDispose(container, program, options.signal);
+    const attempt = await this.runAndDispose(container, program, options);
     if (attempt.programStarted || !container.pooled || options.signal?.aborted) {
       return attempt.result;
     }
@@ -71,13 +73,13 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     // before the pool noticed: the program never ran, so it runs once more, in a new container.
     this.logger.warn(`pooled container ${container.id} died before its program started; retrying`);
     const fresh = await this.pool.createOnDemand(onDemand);
-    return (await this.runAndDispose(fresh, program, options.signal)).result;
+    return (await this.runAndDispose(fresh, program, options)).result;
   }
 
   private async runAndDispose(
     container: ReadyContainer,
     program: Program,
-    signal?: AbortSignal,
+    { signal, live }: RunOptions,
   ): Promise<RunAttempt> {
     // Pooled containers cannot carry the request's labels (they are fixed at creation), so the
     // log line, which carries the request id, is what ties a request to its container.
@@ -92,6 +94,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
         this.engine,
         this.policy,
         signal,
+        live,
       ).execute();
       this.logger.log(
         {

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
+import { EXECUTION_CONFIG, type ExecutionConfig } from './program-limits.js';
+
+/**
+ * At most LIVE_STREAMS_PER_CLIENT live connections per client on this instance: event streams
+ * and interactive WebSockets together, each held for as long as a run may last. Counted in this
+ * process (a connection lives in one process); past the cap, `client_limit` (429).
+ */
+@Injectable()
+export class LiveStreamLimit {
+  private readonly open = new Map<string, number>();
+  private readonly limit: number;
+
+  constructor(@Inject(EXECUTION_CONFIG.token) config: ExecutionConfig) {
+    this.limit = config.LIVE_STREAMS_PER_CLIENT;
+  }
+
+  /** Takes one of the client's places; returns what gives it back (once). */
+  acquire(client: string): () => void {
+    const count = this.open.get(client) ?? 0;
+    if (count >= this.limit) {
+      throw new DomainError(
+        'client_limit',
+        `Too many live connections: this client already has ${count} open (the limit is ${this.limit}). Close one and retry.`,
+        1,
+      );
+    }
+    this.open.set(client, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(client) ?? 1) - 1;
+      if (left > 0) this.open.set(client, left);
+      else this.open.delete(client);
+    };
+  }
+}

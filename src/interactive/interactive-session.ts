@@ -1,0 +1,245 @@
+import { Logger } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import { DomainError } from '../common/domain-error.js';
+import { httpStatusOf } from '../common/domain-error.filter.js';
+import { RunRequestDto } from '../execution/index.js';
+import type { RunRequester, RunsService } from '../runs/index.js';
+
+/** How long a client may take to send its start message after connecting. */
+export const START_WITHIN_MS = 10_000;
+
+/** What a session needs from the service (InteractiveSessions hands it out). */
+export interface SessionServices {
+  runs: RunsService;
+  /** Checks the key (when keys are on) and counts the run: resolves with who asks. */
+  admit(apiKey: string | undefined): Promise<RunRequester>;
+  /** Takes one of the client's live connections; returns what gives it back. */
+  holdLiveStream(client: string): () => void;
+  maxStdinBytes: number;
+}
+
+type ClientMessage = { type?: unknown } & Record<string, unknown>;
+
+/** A 400 as the protocol sends it. */
+class ProtocolError extends Error {}
+
+/**
+ * One interactive WebSocket: its start message, the run it starts, the program's output as it
+ * comes, the client's stdin and kill, and the run's result, then the close. Messages are
+ * handled one at a time, in order (stdin sent right after start waits for the run to exist).
+ * Closing the socket before the run ended kills the program.
+ */
+export class InteractiveSession {
+  private readonly logger = new Logger(InteractiveSession.name);
+  private queue: Promise<void> = Promise.resolve();
+  private requester: RunRequester | undefined;
+  private runId: string | undefined;
+  private finished = false;
+  private stdinBytes = 0;
+  private release: (() => void) | undefined;
+  private readonly following = new AbortController();
+  private readonly startTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly services: SessionServices,
+  ) {
+    this.startTimer = setTimeout(
+      () => this.refuse(408, `no start message within ${START_WITHIN_MS / 1000} s`),
+      START_WITHIN_MS,
+    );
+    socket.on('message', (data: RawData, isBinary) => {
+      const text = isBinary ? undefined : textOf(data);
+      this.queue = this.queue.then(() => this.handle(text)).catch(() => undefined);
+    });
+    socket.on('close', () => this.closed());
+  }
+
+  private async handle(text: string | undefined): Promise<void> {
+    if (this.finished) return;
+    let message: ClientMessage;
+    try {
+      message = parse(text);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (this.runId === undefined) {
+      try {
+        if (message.type !== 'start') {
+          throw new ProtocolError(
+            'the first message must be {"type":"start","code":"..."} (see GET /runs/interactive)',
+          );
+        }
+        await this.start(message);
+      } catch (error) {
+        this.fail(error);
+      }
+      return;
+    }
+    try {
+      await this.during(message);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async start(message: ClientMessage): Promise<void> {
+    clearTimeout(this.startTimer);
+    const { type: _type, apiKey, ...body } = message;
+    if (apiKey !== undefined && typeof apiKey !== 'string') {
+      throw new ProtocolError('apiKey must be a string');
+    }
+    const requester = await this.services.admit(apiKey);
+    const request = plainToInstance(RunRequestDto, body);
+    const problems = await validate(request, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      stopAtFirstError: true,
+    });
+    if (problems.length > 0) {
+      throw new ProtocolError(
+        problems.flatMap((problem) => Object.values(problem.constraints ?? {})).join('; '),
+      );
+    }
+    this.release = this.services.holdLiveStream(requester.client);
+    this.stdinBytes = Buffer.byteLength(request.stdin ?? '', 'utf8');
+    const run = await this.services.runs.submit(
+      { code: request.code, stdin: request.stdin },
+      { ...requester, requestId: requester.requestId ?? randomUUID(), interactive: true },
+    );
+    this.requester = requester;
+    this.runId = run.id;
+    if (this.socket.readyState !== this.socket.OPEN) {
+      // The client left while the run was being accepted: it is not wanted any more.
+      void this.services.runs.cancel(run.id, requester).catch(() => undefined);
+      return;
+    }
+    this.send({ type: 'started', id: run.id });
+    void this.relay(run.id, requester);
+  }
+
+  /** Messages once the run exists: stdin, its end, a kill. */
+  private async during(message: ClientMessage): Promise<void> {
+    const runId = this.runId!;
+    switch (message.type) {
+      case 'stdin': {
+        if (typeof message.data !== 'string')
+          throw new ProtocolError('stdin data must be a string');
+        const bytes = Buffer.byteLength(message.data, 'utf8');
+        const limit = this.services.maxStdinBytes;
+        if (this.stdinBytes + bytes > limit) {
+          throw new ProtocolError(
+            `stdin is limited to ${limit} bytes per run (MAX_STDIN_BYTES); ${this.stdinBytes} were sent already, so these ${bytes} were dropped`,
+          );
+        }
+        this.stdinBytes += bytes;
+        await this.services.runs.writeInput(runId, message.data);
+        return;
+      }
+      case 'stdin_close':
+        await this.services.runs.closeInput(runId);
+        return;
+      case 'kill':
+        await this.services.runs.cancel(runId, this.requester!);
+        return;
+      case 'start':
+        throw new ProtocolError('the run has started already: one run per connection');
+      default:
+        throw new ProtocolError(
+          'unknown message type: send "stdin", "stdin_close" or "kill" (see GET /runs/interactive)',
+        );
+    }
+  }
+
+  /** The run's output and result to the client, then the close. */
+  private async relay(runId: string, requester: RunRequester): Promise<void> {
+    try {
+      const { events } = await this.services.runs.follow(runId, requester, {
+        signal: this.following.signal,
+      });
+      for await (const event of events) {
+        const payload = JSON.parse(event.data) as Record<string, unknown>;
+        if (event.type === 'stdout' || event.type === 'stderr') {
+          this.send({ type: event.type, data: payload.data });
+        } else if (event.type === 'result') {
+          this.finished = true;
+          this.send({ type: 'result', ...payload });
+          this.socket.close(1000, 'the run has ended');
+          return;
+        }
+      }
+    } catch (error) {
+      if (!this.following.signal.aborted) this.fail(error);
+    }
+  }
+
+  /**
+   * Tells the client what went wrong. Before the run exists that ends the session (close code
+   * 4000 + status); after, the run goes on, unless its events failed.
+   */
+  private fail(error: unknown): void {
+    const { statusCode, message, retryAfter } = describe(error);
+    if (statusCode >= 500 && !(error instanceof DomainError)) {
+      this.logger.error({ event: 'interactive_failed', err: error }, 'interactive session failed');
+    }
+    this.send({ type: 'error', statusCode, message, ...(retryAfter ? { retryAfter } : {}) });
+    if (this.runId === undefined) this.refuse(statusCode);
+  }
+
+  private refuse(statusCode: number, message?: string): void {
+    if (this.finished) return;
+    if (message !== undefined) this.send({ type: 'error', statusCode, message });
+    this.finished = true;
+    this.socket.close(4000 + statusCode, message?.slice(0, 100));
+  }
+
+  private send(message: Record<string, unknown>): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private closed(): void {
+    clearTimeout(this.startTimer);
+    this.following.abort();
+    this.release?.();
+    const ended = this.finished;
+    this.finished = true;
+    if (this.runId !== undefined && !ended) {
+      // The client left: the program is killed (a run that had ended stays as it was).
+      void this.services.runs.cancel(this.runId, this.requester!).catch(() => undefined);
+    }
+  }
+}
+
+function parse(text: string | undefined): ClientMessage {
+  let value: unknown;
+  try {
+    value = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('each message must be a JSON object in a text frame, with a "type"');
+  }
+  return value as ClientMessage;
+}
+
+function describe(error: unknown): { statusCode: number; message: string; retryAfter?: number } {
+  if (error instanceof ProtocolError) return { statusCode: 400, message: error.message };
+  if (error instanceof DomainError) {
+    return {
+      statusCode: httpStatusOf(error.code),
+      message: error.message,
+      retryAfter: error.retryAfterSeconds,
+    };
+  }
+  return { statusCode: 500, message: 'Internal server error' };
+}
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Buffer.from(new Uint8Array(data)).toString('utf8');
+}
