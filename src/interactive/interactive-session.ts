@@ -167,6 +167,7 @@ export class InteractiveSession {
         } else if (event.type === 'result') {
           this.finished = true;
           this.send({ type: 'result', ...payload });
+          this.release?.(); // the session is over: its place is free before the close completes
           this.socket.close(1000, 'the run has ended');
           return;
         }
