@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { logged } from '../support/logs.js';
+import { joinedOutput, openEventStream, openInteractive } from '../support/live.js';
 import { LOOP } from '../support/ops.js';
 import { PrivateEngine } from '../support/private-engine.js';
 import { PrivateRedis } from '../support/redis.js';
@@ -238,6 +239,57 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
       .send({ code: 'print(2 + 2)' })
       .expect(200);
     expect(answer.body).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
+  });
+
+  it('streams a run’s output (SSE) from an API that did not take it, while a worker runs it', async () => {
+    const { id } = await accepted(
+      api1,
+      'import time\nprint("first")\ntime.sleep(1)\nprint("second")',
+    );
+    const stream = await openEventStream(api2.url, `/runs/${id}/events`, ALICE);
+    expect(stream.status).toBe(200);
+    expect(await stream.next()).toMatchObject({ event: 'status', data: { status: 'running' } });
+    expect(await stream.next()).toMatchObject({ event: 'stdout', data: { data: 'first\n' } });
+    // The first line came while the program still sleeps on its worker.
+    expect(await runOnceItIs(api1, id, () => true)).toMatchObject({ status: 'running' });
+    const all = await stream.ended;
+    expect(joinedOutput(all)).toBe('first\nsecond\n');
+    expect(all.at(-1)).toMatchObject({
+      event: 'result',
+      data: { id, status: 'success', result: { output: 'first\nsecond' } },
+    });
+    // A late follower, on the other API, gets the same stream from Redis; and can resume.
+    expect(await (await openEventStream(api1.url, `/runs/${id}/events`, ALICE)).ended).toEqual(all);
+    const resumed = await openEventStream(api1.url, `/runs/${id}/events`, {
+      ...ALICE,
+      'Last-Event-ID': all[1].id!,
+    });
+    expect(await resumed.ended).toEqual(all.slice(2));
+  });
+
+  it('runs an interactive program through Redis: the socket on an API, the program on a worker', async () => {
+    const ws = await openInteractive(api2.url, ALICE);
+    ws.send({ type: 'start', code: 'name = input("Name? ")\nprint("Hello, " + name + "!")' });
+    const { id } = await ws.next('started');
+    expect(await ws.next('stdout')).toMatchObject({ data: 'Name? ' });
+    ws.send({ type: 'stdin', data: 'Ada\n' });
+    expect(await ws.next('result')).toMatchObject({
+      id,
+      status: 'success',
+      result: { stdout: 'Name? Hello, Ada!\n' },
+    });
+    expect(await ws.closed).toMatchObject({ code: 1000 });
+    expect(workerOf(String(id))).toBeDefined();
+
+    // Closing the socket kills the program on its worker.
+    const left = await openInteractive(api1.url, ALICE);
+    left.send({ type: 'start', code: 'print("up", flush=True)\nwhile True: pass' });
+    const running = await left.next('started');
+    await left.next('stdout');
+    left.socket.close();
+    expect(await runOnceItIs(api2, String(running.id), ended)).toMatchObject({
+      status: 'cancelled',
+    });
   });
 
   it('hides a run from another key (404), on every API', async () => {

@@ -112,8 +112,8 @@ export async function openInteractive(
   let taken = 0;
   let wake: (() => void) | undefined;
   let isClosed = false;
-  socket.on('message', (data) => {
-    messages.push(JSON.parse(String(data)) as ServerMessage);
+  socket.on('message', (data: Buffer) => {
+    messages.push(JSON.parse(data.toString('utf8')) as ServerMessage);
     wake?.();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
