@@ -12,8 +12,13 @@
  * ratios with PASS/FAIL against the targets of docs/PERFORMANCE.md. A benchmark, not a test:
  * it starts the built service itself (dist/src/main.js) unless BENCH_URL points at a running one.
  *
+ * Then live output: how far behind the program a client sees each line (write to arrival), over
+ * server-sent events and the interactive WebSocket, embedded and through Redis (its own Redis, one
+ * API and one worker), with PASS/FAIL against p50 under 20 ms embedded and 30 ms through Redis.
+ *
  * Settings (environment): BENCH_URL, BENCH_RUNS (50), BENCH_WARMUP (5), BENCH_CONCURRENCY (4),
- * BENCH_CONCURRENT_RUNS (40), BENCH_POOL_OFF (1: also measure the service with SANDBOX_POOL_SIZE=0), BENCH_PAUSE_MS (250).
+ * BENCH_CONCURRENT_RUNS (40), BENCH_POOL_OFF (1: also measure the service with SANDBOX_POOL_SIZE=0), BENCH_PAUSE_MS (250),
+ * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -35,14 +40,23 @@ import {
   type Figures,
   type Subject,
 } from './bench-kit/measure.js';
+import {
+  liveLatency,
+  liveLatencyTable,
+  type LiveLatency,
+  type LiveTransport,
+} from './bench-kit/live-latency.js';
+import { startRedis } from './bench-kit/redis.js';
 import { BENCH_LABEL, BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
 import {
   poolCounts,
   poolLine,
   postRunSubject,
   startService,
+  untilWorkers,
   type PoolCounts,
 } from './bench-kit/services.js';
+import { Teardown } from './bench-kit/teardown.js';
 
 const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
 const TARGET_P50_RATIO = 0.15;
@@ -61,6 +75,34 @@ const MEASURE_POOL_OFF = (env.BENCH_POOL_OFF ?? '1') !== '0' && !env.BENCH_URL;
 const SEQUENTIAL = { runs: RUNS, warmup: WARMUP, pauseMs: PAUSE_MS };
 const REFERENCE = { ...SEQUENTIAL, runs: REFERENCE_RUNS };
 const CONCURRENT = { concurrency: CONCURRENCY, runs: CONCURRENT_RUNS };
+const LIVE_RUNS = nonNegative(env.BENCH_LIVE_RUNS, 5);
+const APPENDFSYNC = env.BENCH_REDIS_APPENDFSYNC || 'always';
+const LIVE_TARGET_EMBEDDED_MS = 20;
+const LIVE_TARGET_REDIS_MS = 30;
+const TRANSPORTS: LiveTransport[] = ['SSE', 'WebSocket'];
+
+/** The live rows through Redis: a Redis of the bench's own, one API, one worker. */
+async function liveThroughRedis(): Promise<[string, LiveLatency, number][]> {
+  const teardown = new Teardown();
+  try {
+    const redis = await startRedis(teardown, APPENDFSYNC);
+    const settings = { REDIS_URL: redis.url, CLIENT_MAX_INFLIGHT: String(CONCURRENCY) };
+    const api = await startService('API', { ...settings, ROLE: 'api' }, teardown);
+    await startService('worker', { ...settings, ROLE: 'worker' }, teardown);
+    await untilWorkers(api, 1);
+    const rows: [string, LiveLatency, number][] = [];
+    for (const transport of TRANSPORTS) {
+      rows.push([
+        `${transport}, through Redis`,
+        await liveLatency(api.url, transport, LIVE_RUNS),
+        LIVE_TARGET_REDIS_MS,
+      ]);
+    }
+    return rows;
+  } finally {
+    await teardown.run();
+  }
+}
 
 /** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
 function dockerRunArgs(): string[] {
@@ -141,6 +183,7 @@ async function main(): Promise<void> {
     `program: ${BENCH_PROGRAM}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
   );
   const rows: [string, Figures][] = [];
+  const liveRows: [string, LiveLatency, number][] = [];
 
   const pooled = env.BENCH_URL
     ? { url: env.BENCH_URL.replace(/\/$/, ''), stop: () => Promise.resolve() }
@@ -153,6 +196,15 @@ async function main(): Promise<void> {
     service = await sequential(subject, SEQUENTIAL);
     service.throughput = await throughput(subject, CONCURRENT);
     rows.push([subject.name, service]);
+    if (LIVE_RUNS > 0) {
+      for (const transport of TRANSPORTS) {
+        liveRows.push([
+          `${transport}, embedded`,
+          await liveLatency(pooled.url, transport, LIVE_RUNS),
+          LIVE_TARGET_EMBEDDED_MS,
+        ]);
+      }
+    }
     if (PAUSE_MS > 0) {
       // Runs back to back outpace any refill (creating and starting a container costs more
       // than the run itself), so this row mostly shows the pool empty; reported for honesty.
@@ -181,6 +233,8 @@ async function main(): Promise<void> {
     }
   }
 
+  if (LIVE_RUNS > 0 && !env.BENCH_URL) liveRows.push(...(await liveThroughRedis()));
+
   const coldSubject = coldDockerSubject();
   const cold = await sequential(coldSubject, SEQUENTIAL);
   cold.throughput = await throughput(coldSubject, CONCURRENT);
@@ -205,8 +259,14 @@ async function main(): Promise<void> {
   console.log(
     `p50 service / bare host python3:     ${(service.p50 / rows.at(-1)![1].p50).toFixed(2)}`,
   );
+  let livePass = true;
+  if (liveRows.length > 0) {
+    const live = liveLatencyTable(liveRows);
+    livePass = live.pass;
+    console.log(`\n${live.text}`);
+  }
   console.log(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (!p50Pass || !throughputPass) process.exitCode = 1;
+  if (!p50Pass || !throughputPass || !livePass) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -441,6 +441,14 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     expect(logged(survivor.logs(), { event: 'run_started', runId: id, attempt: 2 })).toHaveLength(
       1,
     );
+    // Its events tell both starts, then the second attempt's output and the result.
+    const events = await (await openEventStream(api2.url, `/runs/${id}/events`, ALICE)).ended;
+    expect(events.filter((e) => e.event === 'status').map((e) => e.data)).toEqual([
+      { status: 'running', attempt: 1 },
+      { status: 'running', attempt: 2 },
+    ]);
+    expect(joinedOutput(events)).toBe('finished\n');
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: { attempts: 2 } });
 
     // The dead worker's containers are reaped on its engine by the next worker started there.
     const engine = doomed === workerA ? undefined : engine2;
