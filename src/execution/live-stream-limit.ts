@@ -1,16 +1,29 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { EXECUTION_CONFIG, type ExecutionConfig } from './program-limits.js';
 
 /**
  * At most LIVE_STREAMS_PER_CLIENT live connections per client on this instance: event streams
  * and interactive WebSockets together, each held for as long as a run may last. Counted in this
- * process (a connection lives in one process); past the cap, `client_limit` (429).
+ * process (a connection lives in one process); past the cap, `client_limit` (429). On shutdown
+ * (after the runs in flight have drained) `closing` aborts, so that event streams of runs that
+ * are still waiting end and their clients resume elsewhere with Last-Event-ID, instead of
+ * holding the server open.
  */
 @Injectable()
-export class LiveStreamLimit {
+export class LiveStreamLimit implements BeforeApplicationShutdown {
   private readonly open = new Map<string, number>();
   private readonly limit: number;
+  private readonly shutdown = new AbortController();
+
+  /** Aborts when the instance shuts down. */
+  get closing(): AbortSignal {
+    return this.shutdown.signal;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shutdown.abort();
+  }
 
   constructor(@Inject(EXECUTION_CONFIG.token) config: ExecutionConfig) {
     this.limit = config.LIVE_STREAMS_PER_CLIENT;

@@ -137,7 +137,11 @@ export class RunsController {
     const release = this.liveStreams.acquire(requester.client);
     try {
       const after = lastEventId ?? lastEventIdQuery;
-      await sendEventStream(response, await this.runs.follow(id, requester, { after, signal }));
+      const until = AbortSignal.any([signal, this.liveStreams.closing]);
+      await sendEventStream(
+        response,
+        await this.runs.follow(id, requester, { after, signal: until }),
+      );
     } finally {
       release();
     }

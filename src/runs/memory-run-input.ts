@@ -8,8 +8,10 @@ interface Stdin {
 }
 
 /**
- * The embedded mode's RunInput: each interactive run's stdin in memory until the run ends
- * (RunProcessor forgets it). Bounded by the API's cap on stdin per run.
+ * The embedded mode's RunInput: each interactive run's stdin in memory from its submission
+ * (open) until it ends (RunProcessor forgets it); what is written to a run without room (never
+ * opened, or ended) is dropped, so nothing outlives its run. Bounded by the API's cap on stdin
+ * per run.
  */
 @Injectable()
 export class MemoryRunInput implements RunInput {
@@ -20,9 +22,14 @@ export class MemoryRunInput implements RunInput {
     this.written.setMaxListeners(0); // one listener per reader; none leaks
   }
 
+  open(runId: string): Promise<void> {
+    if (!this.inputs.has(runId)) this.inputs.set(runId, { chunks: [], closed: false });
+    return Promise.resolve();
+  }
+
   write(runId: string, data: string): Promise<void> {
-    const stdin = this.stdin(runId);
-    if (!stdin.closed) {
+    const stdin = this.inputs.get(runId);
+    if (stdin && !stdin.closed) {
       stdin.chunks.push(data);
       this.written.emit(runId);
     }
@@ -30,7 +37,8 @@ export class MemoryRunInput implements RunInput {
   }
 
   close(runId: string): Promise<void> {
-    this.stdin(runId).closed = true;
+    const stdin = this.inputs.get(runId);
+    if (stdin) stdin.closed = true;
     this.written.emit(runId);
     return Promise.resolve();
   }
@@ -40,7 +48,8 @@ export class MemoryRunInput implements RunInput {
     let next = 0;
     try {
       for (;;) {
-        const stdin = this.stdin(runId);
+        const stdin = this.inputs.get(runId);
+        if (!stdin) return; // forgotten: the run has ended
         while (next < stdin.chunks.length) yield stdin.chunks[next++];
         if (stdin.closed) return;
         const change = await (changes as AsyncIterator<unknown>).next();
@@ -57,11 +66,5 @@ export class MemoryRunInput implements RunInput {
   forget(runId: string): Promise<void> {
     this.inputs.delete(runId);
     return Promise.resolve();
-  }
-
-  private stdin(runId: string): Stdin {
-    let stdin = this.inputs.get(runId);
-    if (!stdin) this.inputs.set(runId, (stdin = { chunks: [], closed: false }));
-    return stdin;
   }
 }

@@ -20,6 +20,11 @@ const INPUT_TTL_S = 24 * 3600;
 export class RedisRunInput implements RunInput {
   constructor(@Inject(REDIS_CONNECTION) private readonly redis: Redis) {}
 
+  /** Nothing to prepare: the stream is made by its first write. */
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async write(runId: string, data: string): Promise<void> {
     await this.append(runId, 'd', data);
   }

@@ -8,7 +8,9 @@ export const RUN_INPUT = Symbol('RUN_INPUT');
  * (MemoryRunInput); distributed: a Redis stream per run (RedisRunInput).
  */
 export interface RunInput {
-  /** Appends to the run's stdin (the API). */
+  /** Makes room for an interactive run's stdin, before it is dispatched (the API). */
+  open(runId: string): Promise<void>;
+  /** Appends to the run's stdin (the API); dropped once the run has ended. */
   write(runId: string, data: string): Promise<void>;
   /** Ends the run's stdin: the program reads end of file after what was written (the API). */
   close(runId: string): Promise<void>;

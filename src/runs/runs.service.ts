@@ -75,6 +75,7 @@ export class RunsService {
       ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }),
       ...(options.interactive ? { interactive: true } : {}),
     };
+    if (options.interactive) await this.input.open(run.id);
     // Both at once: the record is written first (the store's call writes before it yields),
     // and in Redis on the same connection as the job, so a worker never finds a job without
     // its run; the job waits for no round trip of the record's.
@@ -93,6 +94,7 @@ export class RunsService {
       // A job whose record failed is taken off again (a worker would find no run and skip it).
       if (dispatched.status === 'fulfilled') this.dispatcher.cancel(run.id);
       await this.store.delete(run.id);
+      if (options.interactive) await this.input.forget(run.id).catch(() => undefined);
       if (error instanceof DomainError) {
         this.logger.warn(
           { event: 'run_refused', runId: run.id, reason: error.code },
