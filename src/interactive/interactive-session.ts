@@ -1,11 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { DomainError } from '../common/domain-error.js';
 import { httpStatusOf } from '../common/domain-error.filter.js';
-import { RunRequestDto } from '../execution/index.js';
 import type { RunRequester, RunsService } from '../runs/index.js';
 
 /** How long a client may take to send its start message after connecting. */
@@ -14,17 +11,24 @@ export const START_WITHIN_MS = 10_000;
 /** What a session needs from the service (InteractiveSessions hands it out). */
 export interface SessionServices {
   runs: RunsService;
+  /** Who the connection counts against before its start message names a key (its headers). */
+  connectedAs: string;
   /** Checks the key (when keys are on) and counts the run: resolves with who asks. */
   admit(apiKey: string | undefined): Promise<RunRequester>;
-  /** Takes one of the client's live connections; returns what gives it back. */
+  /** Takes one of the client's live connections (client_limit past the cap); returns what gives it back. */
   holdLiveStream(client: string): () => void;
+  /** The start message's run fields, checked as POST /run checks its body (400 if not). */
+  validate(body: Record<string, unknown>): Promise<{ code: string; stdin?: string }>;
   maxStdinBytes: number;
 }
+
+/** Messages a client may have waiting to be handled; a flood past it ends the session. */
+const MAX_PENDING_MESSAGES = 64;
 
 type ClientMessage = { type?: unknown } & Record<string, unknown>;
 
 /** A 400 as the protocol sends it. */
-class ProtocolError extends Error {}
+export class ProtocolError extends Error {}
 
 /**
  * One interactive WebSocket: its start message, the run it starts, the program's output as it
@@ -39,7 +43,12 @@ export class InteractiveSession {
   private runId: string | undefined;
   private finished = false;
   private stdinBytes = 0;
+  private stdinClosed = false;
+  private killed = false;
+  private pending = 0;
+  /** The live connection this session holds, and for whom. */
   private release: (() => void) | undefined;
+  private heldFor: string | undefined;
   private readonly following = new AbortController();
   private readonly startTimer: NodeJS.Timeout;
 
@@ -52,10 +61,34 @@ export class InteractiveSession {
       START_WITHIN_MS,
     );
     socket.on('message', (data: RawData, isBinary) => {
+      if (++this.pending > MAX_PENDING_MESSAGES) {
+        this.pending = 0;
+        this.socket.close(1008, 'too many messages waiting'); // (its run is killed on close)
+        return;
+      }
       const text = isBinary ? undefined : textOf(data);
-      this.queue = this.queue.then(() => this.handle(text)).catch(() => undefined);
+      this.queue = this.queue
+        .then(() => this.handle(text))
+        .catch(() => undefined)
+        .finally(() => this.pending--);
     });
     socket.on('close', () => this.closed());
+    // A connection counts against its client from the start (by its headers' key, else its
+    // address), so a client cannot hold more open sockets than the cap by never starting.
+    try {
+      this.hold(services.connectedAs);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Holds one live connection for `client` (giving back one held for another identity). */
+  private hold(client: string): void {
+    if (this.heldFor === client) return;
+    this.release?.();
+    this.release = undefined;
+    this.release = this.services.holdLiveStream(client);
+    this.heldFor = client;
   }
 
   private async handle(text: string | undefined): Promise<void> {
@@ -93,18 +126,8 @@ export class InteractiveSession {
       throw new ProtocolError('apiKey must be a string');
     }
     const requester = await this.services.admit(apiKey);
-    const request = plainToInstance(RunRequestDto, body);
-    const problems = await validate(request, {
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      stopAtFirstError: true,
-    });
-    if (problems.length > 0) {
-      throw new ProtocolError(
-        problems.flatMap((problem) => Object.values(problem.constraints ?? {})).join('; '),
-      );
-    }
-    this.release = this.services.holdLiveStream(requester.client);
+    const request = await this.services.validate(body);
+    this.hold(requester.client); // the key in the start message may name another client
     this.stdinBytes = Buffer.byteLength(request.stdin ?? '', 'utf8');
     const run = await this.services.runs.submit(
       { code: request.code, stdin: request.stdin },
@@ -126,8 +149,11 @@ export class InteractiveSession {
     const runId = this.runId!;
     switch (message.type) {
       case 'stdin': {
-        if (typeof message.data !== 'string')
+        if (typeof message.data !== 'string') {
           throw new ProtocolError('stdin data must be a string');
+        }
+        if (this.stdinClosed) throw new ProtocolError('stdin is closed (stdin_close was sent)');
+        if (message.data === '') return;
         const bytes = Buffer.byteLength(message.data, 'utf8');
         const limit = this.services.maxStdinBytes;
         if (this.stdinBytes + bytes > limit) {
@@ -140,9 +166,13 @@ export class InteractiveSession {
         return;
       }
       case 'stdin_close':
+        if (this.stdinClosed) return;
+        this.stdinClosed = true;
         await this.services.runs.closeInput(runId);
         return;
       case 'kill':
+        if (this.killed) return;
+        this.killed = true;
         await this.services.runs.cancel(runId, this.requester!);
         return;
       case 'start':

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import type { WebSocket } from 'ws';
@@ -8,10 +10,15 @@ import { ApiKeyRing, presentedKey } from '../auth/api-keys.js';
 import { ClientIdentity } from '../auth/client-identity.js';
 import { DomainError } from '../common/domain-error.js';
 import { requestIdFrom } from '../common/request-context.js';
-import { EXECUTION_CONFIG, LiveStreamLimit, type ExecutionConfig } from '../execution/index.js';
+import {
+  EXECUTION_CONFIG,
+  LiveStreamLimit,
+  RunRequestDto,
+  type ExecutionConfig,
+} from '../execution/index.js';
 import { RunRateLimiter } from '../rate-limit/run-rate-limiter.js';
 import { RunsService, type RunRequester } from '../runs/index.js';
-import { InteractiveSession } from './interactive-session.js';
+import { InteractiveSession, ProtocolError } from './interactive-session.js';
 
 type TrustProxy = (address: string, hop: number) => boolean;
 
@@ -41,8 +48,10 @@ export class InteractiveSessions {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     return new InteractiveSession(socket, {
       runs: this.runs,
+      connectedAs: this.clients.ofParts(presentedKey(request.headers), address),
       maxStdinBytes: this.maxStdinBytes,
       holdLiveStream: (client) => this.liveStreams.acquire(client),
+      validate: (body) => validRunRequest(body),
       admit: async (messageKey): Promise<RunRequester> => {
         const key = messageKey ?? presentedKey(request.headers);
         const client = this.clients.ofParts(key, address);
@@ -71,4 +80,20 @@ export class InteractiveSessions {
       });
     }
   }
+}
+
+/** The run fields of a start message, checked by the DTO and rules of POST /run. */
+async function validRunRequest(body: Record<string, unknown>): Promise<RunRequestDto> {
+  const request = plainToInstance(RunRequestDto, body);
+  const problems = await validate(request, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    stopAtFirstError: true,
+  });
+  if (problems.length > 0) {
+    throw new ProtocolError(
+      problems.flatMap((problem) => Object.values(problem.constraints ?? {})).join('; '),
+    );
+  }
+  return request;
 }
