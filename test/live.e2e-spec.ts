@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   joinedOutput,
+  untilStdout,
   openEventStream,
   openInteractive,
   type ReceivedEvent,
@@ -44,7 +45,7 @@ describe('live output (SSE) and interactive runs (WebSocket), embedded', () => {
       event: 'status',
       data: { status: 'running', attempt: 1 },
     });
-    expect(await stream.next()).toMatchObject({ event: 'stdout', data: { data: 'first\n' } });
+    await untilStdout(stream, 'first\n');
     // The first line came while the program still sleeps: the run has not ended.
     const meanwhile = await request(t.url).get(`/runs/${id}`).expect(200);
     expect(meanwhile.body).toMatchObject({ status: 'running' });

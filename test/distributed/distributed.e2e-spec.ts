@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { logged } from '../support/logs.js';
-import { joinedOutput, openEventStream, openInteractive } from '../support/live.js';
+import { joinedOutput, openEventStream, openInteractive, untilStdout } from '../support/live.js';
 import { LOOP } from '../support/ops.js';
 import { PrivateEngine } from '../support/private-engine.js';
 import { PrivateRedis } from '../support/redis.js';
@@ -249,7 +249,7 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     const stream = await openEventStream(api2.url, `/runs/${id}/events`, ALICE);
     expect(stream.status).toBe(200);
     expect(await stream.next()).toMatchObject({ event: 'status', data: { status: 'running' } });
-    expect(await stream.next()).toMatchObject({ event: 'stdout', data: { data: 'first\n' } });
+    await untilStdout(stream, 'first\n');
     // The first line came while the program still sleeps on its worker.
     expect(await runOnceItIs(api1, id, () => true)).toMatchObject({ status: 'running' });
     const all = await stream.ended;

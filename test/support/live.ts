@@ -163,3 +163,12 @@ export function joinedOutput(
     })
     .join('');
 }
+
+/** Reads a stream's events until its stdout so far holds `text` (a write may come in pieces). */
+export async function untilStdout(stream: EventStreamClient, text: string): Promise<void> {
+  while (!joinedOutput(stream.events).includes(text)) {
+    if ((await stream.next()) === undefined) {
+      throw new Error(`the stream ended without "${text}": ${JSON.stringify(stream.events)}`);
+    }
+  }
+}
