@@ -9,6 +9,7 @@ interface Operation {
     { description: string; content?: Record<string, { schema: { $ref?: string } }> }
   >;
   security?: Record<string, string[]>[];
+  description?: string;
 }
 
 describe('the OpenAPI document at /docs-json', () => {
@@ -110,5 +111,17 @@ describe('the OpenAPI document at /docs-json', () => {
       'api-key': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
     });
     expect(document.paths['/run'].post.security).toEqual([{ bearer: [] }, { 'api-key': [] }]);
+  });
+
+  it('documents live output (text/event-stream) and the interactive WebSocket in prose', () => {
+    const events = document.paths['/runs/{id}/events'].get;
+    expect(Object.keys(events.responses['200'].content ?? {})).toEqual(['text/event-stream']);
+    expect(events.responses).toHaveProperty('204');
+    expect(events.responses).toHaveProperty('429');
+    const interactive = document.paths['/runs/interactive'].get;
+    for (const message of ['"type":"start"', '"type":"stdin"', 'stdin_close', '"type":"kill"']) {
+      expect(interactive.description).toContain(message);
+    }
+    expect(interactive.responses).toHaveProperty('426');
   });
 });

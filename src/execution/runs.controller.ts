@@ -19,7 +19,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -110,13 +109,21 @@ export class RunsController {
 
   @Get(':id/events')
   @UseGuards(ApiKeyGuard)
-  @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: 'Follow a run’s events (server-sent events)',
     description:
       'A `text/event-stream` of the run’s events, in order: `status` (`{"status":"running","attempt":1}` when a worker starts the program), `stdout` and `stderr` (`{"data":"..."}`, output as the program writes it, under the same cap as the result), and last `result` (the run as GET /runs/{id} shows it), after which the stream ends. A client that connects late gets every event from the start; one that reconnects with `Last-Event-ID` (or `?lastEventId=`) gets those after it. Nothing left to send for an ended run: 204. A retried run (its worker died) shows each attempt’s output after its `status` event. Counts against LIVE_STREAMS_PER_CLIENT.',
   })
-  @ApiOkResponse({ description: 'The run’s events (text/event-stream).' })
+  @ApiOkResponse({
+    description: 'The run’s events, one `id:`/`event:`/`data:` block each.',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'id: 1\nevent: status\ndata: {"status":"running","attempt":1}\n\nid: 2\nevent: stdout\ndata: {"data":"4\\n"}\n\n',
+      },
+    },
+  })
   @ApiResponse({ status: 204, description: 'The run has ended and the client has all its events.' })
   @ApiNotFoundResponse({
     type: ErrorResponseDto,
