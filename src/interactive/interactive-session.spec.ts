@@ -15,6 +15,10 @@ class FakeSocket extends EventEmitter {
     this.sent.push(JSON.parse(text) as Record<string, unknown>);
   }
 
+  terminate(): void {
+    this.close(1006);
+  }
+
   close(code: number): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = code;

@@ -22,6 +22,9 @@ export interface SessionServices {
   maxStdinBytes: number;
 }
 
+/** How long a client has to answer the server's close before it is cut off. */
+const CLOSE_WITHIN_MS = 1000;
+
 /** Messages a client may have waiting to be handled; a flood past it ends the session. */
 const MAX_PENDING_MESSAGES = 64;
 
@@ -63,7 +66,7 @@ export class InteractiveSession {
     socket.on('message', (data: RawData, isBinary) => {
       if (++this.pending > MAX_PENDING_MESSAGES) {
         this.pending = 0;
-        this.socket.close(1008, 'too many messages waiting'); // (its run is killed on close)
+        this.hangUp(1008, 'too many messages waiting'); // (its run is killed on close)
         return;
       }
       const text = isBinary ? undefined : textOf(data);
@@ -198,7 +201,7 @@ export class InteractiveSession {
           this.finished = true;
           this.send({ type: 'result', ...payload });
           this.release?.(); // the session is over: its place is free before the close completes
-          this.socket.close(1000, 'the run has ended');
+          this.hangUp(1000, 'the run has ended');
           return;
         }
       }
@@ -224,7 +227,16 @@ export class InteractiveSession {
     if (this.finished) return;
     if (message !== undefined) this.send({ type: 'error', statusCode, message });
     this.finished = true;
-    this.socket.close(4000 + statusCode, message?.slice(0, 100));
+    this.hangUp(4000 + statusCode, message?.slice(0, 100));
+  }
+
+  /**
+   * Closes the socket with `code`; a client that does not answer the close within a second
+   * (ws would wait 30) is cut off, so it holds neither its run nor its live connection.
+   */
+  private hangUp(code: number, reason?: string): void {
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_WITHIN_MS).unref();
   }
 
   private send(message: Record<string, unknown>): void {
