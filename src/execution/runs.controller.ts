@@ -41,6 +41,13 @@ import { INTERACTIVE_PROTOCOL } from './interactive-protocol.docs.js';
 import { LiveStreamLimit } from './live-stream-limit.js';
 import { Requester } from './run-requester.js';
 
+/** The 404 of every route that names a run. */
+const ApiRunNotFound = () =>
+  ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No such run: unknown, expired, or another API key’s.',
+  });
+
 /** 404 for an id that is not a UUID: no run can have it. */
 const RunId = () => Param('id', new ParseUUIDPipe({ version: '4', errorHttpStatusCode: 404 }));
 
@@ -125,10 +132,7 @@ export class RunsController {
     },
   })
   @ApiResponse({ status: 204, description: 'The run has ended and the client has all its events.' })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No such run: unknown, expired, or another API key’s.',
-  })
+  @ApiRunNotFound()
   @ApiTooManyRequestsResponse({
     type: ErrorResponseDto,
     description: 'The client has LIVE_STREAMS_PER_CLIENT live connections open already.',
@@ -163,10 +167,7 @@ export class RunsController {
       'The run as it stands. Runs are kept RUN_RESULT_TTL_S after they end; with API keys on, only the key that made a run can read it.',
   })
   @ApiOkResponse({ type: RunViewDto })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No such run: unknown, expired, or another API key’s.',
-  })
+  @ApiRunNotFound()
   async get(@RunId() id: string, @Requester() requester: RunRequester): Promise<RunViewDto> {
     return runView(await this.runs.get(id, requester));
   }
@@ -179,10 +180,7 @@ export class RunsController {
       'A queued run never starts; a running one is killed. Answers the run as it now stands: `cancelled`, or its own status if it had already ended.',
   })
   @ApiOkResponse({ type: RunViewDto })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No such run: unknown, expired, or another API key’s.',
-  })
+  @ApiRunNotFound()
   async cancel(@RunId() id: string, @Requester() requester: RunRequester): Promise<RunViewDto> {
     return runView(await this.runs.cancel(id, requester));
   }
