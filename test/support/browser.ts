@@ -36,7 +36,7 @@ export interface OpenedPage {
   pageErrors: string[];
   /** Requests to the service that failed at the network level (reset, aborted...). */
   failedRequests: string[];
-  /** Every POST /run the page sent. */
+  /** Every run the page asked for: a POST /run, or a start message on the interactive WebSocket. */
   runRequests: string[];
 }
 
@@ -83,9 +83,29 @@ export async function openPage(
   });
   opened.page.on('request', (request) => {
     if (request.method() === 'POST' && new URL(request.url()).pathname === '/run') {
-      opened.runRequests.push(request.url());
+      opened.runRequests.push(`POST ${request.url()}`);
     }
+  });
+  opened.page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload === 'string' && isStartMessage(payload)) {
+        opened.runRequests.push(`start ${socket.url()}`);
+      }
+    });
+    socket.on('socketerror', (error) => {
+      const failure = `WebSocket ${socket.url()}: ${error}`;
+      opened.failedRequests.push(failure);
+      networkFailures.push(failure);
+    });
   });
   await opened.page.goto(url);
   return opened;
+}
+
+function isStartMessage(payload: string): boolean {
+  try {
+    return (JSON.parse(payload) as { type?: unknown }).type === 'start';
+  } catch {
+    return false;
+  }
 }
