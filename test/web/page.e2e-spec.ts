@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, networkFailures, openPage, type OpenedPage } from '../support/browser.js';
 import { startService, type RunningService } from '../support/service.js';
+import { until } from '../support/until.js';
 
 /** A short time limit keeps the timeout test quick; the page reads nothing from it. */
 const TIMEOUT_MS = 2000;
@@ -22,6 +23,14 @@ async function setCode(page: Page, code: string): Promise<void> {
 
 async function editorText(page: Page): Promise<string> {
   return (await page.locator('.cm-line').allInnerTexts()).join('\n');
+}
+
+/**
+ * Waits until a JavaScript expression is truthy in the page, and returns its value. Polled from
+ * here: waitForFunction would evaluate the string in the page, which its policy forbids.
+ */
+function untilInPage<T = unknown>(page: Page, expression: string): Promise<T> {
+  return until(expression, () => inPage<T>(page, expression), Boolean, { withinMs: RUN_WAIT_MS });
 }
 
 /** What the console shows of one stream (the program's stdout or stderr, or the typed input). */
@@ -322,5 +331,164 @@ describe('the web page when the server says no', () => {
     await page.click('#run');
     expect(await finishedBadge(page)).toBe('Success');
     expect(opened.foreignRequests).toEqual([]);
+  });
+});
+
+describe('live runs on the web page', () => {
+  let service: RunningService;
+  let browser: Browser;
+  let desktop: OpenedPage;
+
+  beforeAll(async () => {
+    [service, browser] = await Promise.all([
+      // A time limit far beyond these programs' needs, so only Stop or end of input ends them
+      // early, and a stopped run cannot be mistaken for a timed-out one.
+      startService({ SANDBOX_TIMEOUT_MS: '20000' }),
+      launchBrowser(),
+    ]);
+    desktop = await openPage(browser, service.url);
+    await desktop.page.waitForSelector('html[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    expect(desktop.foreignRequests).toEqual([]);
+    expect(desktop.pageErrors).toEqual([]);
+    expect(await service.leftovers()).toEqual([]);
+    expect(await service.stop()).toBe(0);
+  });
+
+  it('shows output as the program writes it, before the run ends', async () => {
+    const { page } = desktop;
+    await setCode(page, 'import time\nfor i in range(3):\n    print(i)\n    time.sleep(1)');
+    await page.click('#run');
+    // One look at the page, taken at the moment the first number is there.
+    const seen = await untilInPage<{ shown: string; badge: string; busy: string; stop: boolean }>(
+      page,
+      `(() => {
+        const shown = [...document.querySelectorAll('#console [data-stream="stdout"]')]
+          .map((span) => span.textContent)
+          .join('');
+        if (!shown.includes('0')) return undefined;
+        return {
+          shown,
+          badge: document.getElementById('status-badge').textContent,
+          busy: document.getElementById('run').getAttribute('aria-busy'),
+          stop: !document.getElementById('stop').disabled,
+        };
+      })()`,
+    );
+    expect(seen.shown).toMatch(/^0\n/);
+    expect(seen).toMatchObject({ badge: 'Running', busy: 'true', stop: true });
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await printed(page, 'stdout')).toBe('0\n1\n2\n');
+    expect(await page.locator('#stop').isDisabled()).toBe(true);
+    expect(desktop.runRequests.at(-1)).toMatch(/^start ws:/);
+  });
+
+  it('sends a line typed into the input line to the program, and echoes it', async () => {
+    const { page } = desktop;
+    await setCode(page, 'name = input("Name? ")\nprint("Hello, " + name + "!")');
+    await page.click('#run');
+    await untilInPage(page, `document.getElementById('console')?.textContent === 'Name? '`);
+    const input = page.getByRole('textbox', { name: 'Input to the program' });
+    expect(await input.isEnabled()).toBe(true);
+    await input.click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#console').textContent()).toBe('Name? Ada\nHello, Ada!\n');
+    expect(await printed(page, 'stdout')).toBe('Name? Hello, Ada!\n');
+    expect(await printed(page, 'stdin')).toBe('Ada\n');
+    expect(await input.isDisabled()).toBe(true);
+  });
+
+  it('ends input with Ctrl+D', async () => {
+    const { page } = desktop;
+    await setCode(page, 'import sys\nprint(len(sys.stdin.read()))');
+    await page.click('#run');
+    await page.locator('#console-input:enabled').click();
+    await page.keyboard.type('hello');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+d');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await printed(page, 'stdout')).toBe('6\n');
+    expect(await printed(page, 'stdin')).toBe('hello\n');
+    expect(await page.locator('.console-note').textContent()).toBe('(end of input)\n');
+  });
+
+  it('stops a program with the Stop button', async () => {
+    const { page } = desktop;
+    await setCode(page, 'print("looping")\nwhile True:\n    pass');
+    await page.click('#run');
+    await untilInPage(page, `document.getElementById('console')?.textContent === 'looping\\n'`);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    expect(await finishedBadge(page)).toBe('Stopped');
+    expect(await page.locator('#message').innerText()).toBe(
+      'The program was stopped before it ended.',
+    );
+    expect(await printed(page, 'stdout')).toBe('looping\n');
+    expect(await page.locator('#run').isEnabled()).toBe(true);
+    expect(await page.locator('#stop').isDisabled()).toBe(true);
+  });
+
+  it('takes input and Stop from the keyboard alone', async () => {
+    const { page } = desktop;
+    await setCode(page, 'while True:\n    print(input("> ").upper())');
+    await page.keyboard.press('Control+Enter');
+    await untilInPage(page, `document.getElementById('console').textContent === '> '`);
+    await inPage(page, 'document.activeElement?.blur()');
+    let reached = false;
+    for (let i = 0; i < 30 && !reached; i++) {
+      const inEditor = await inPage(
+        page,
+        "document.activeElement?.classList.contains('cm-content') ?? false",
+      );
+      if (inEditor) await page.keyboard.press('Escape');
+      await page.keyboard.press('Tab');
+      reached = await inPage<boolean>(page, "document.activeElement?.id === 'console-input'");
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.type('shout');
+    await page.keyboard.press('Enter');
+    await untilInPage(
+      page,
+      `document.getElementById('console')?.textContent?.endsWith('SHOUT\\n> ')`,
+    );
+    // Tab past End input to Stop; Enter presses it.
+    await page.keyboard.press('Tab');
+    expect(await inPage(page, 'document.activeElement?.id')).toBe('end-input');
+    await page.keyboard.press('Tab');
+    expect(await inPage(page, 'document.activeElement?.id')).toBe('stop');
+    await page.keyboard.press('Enter');
+    expect(await finishedBadge(page)).toBe('Stopped');
+    expect(await page.locator('#console').textContent()).toBe('> shout\nSHOUT\n> ');
+    // The focus stays in the result, where the keyboard user was.
+    expect(await inPage(page, 'document.activeElement?.id')).toBe('console');
+  });
+
+  it('takes input at phone width (390 px), ended with the End input button', async () => {
+    const phone = await openPage(browser, service.url, { width: 390 });
+    const { page } = phone;
+    try {
+      await page.waitForSelector('html[data-ready="true"]');
+      await setCode(page, 'import sys\nprint(sys.stdin.read().upper(), end="")');
+      await page.click('#run');
+      await page.locator('#console-input:enabled').click();
+      await page.keyboard.type('abc');
+      const widths = await inPage<{ scroll: number; client: number }>(
+        page,
+        '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+      );
+      expect(widths).toEqual({ scroll: 390, client: 390 });
+      await page.getByRole('button', { name: 'End input' }).click();
+      expect(await finishedBadge(page)).toBe('Success');
+      // What was typed before End input goes as it is, without a newline, then end of input.
+      expect(await printed(page, 'stdin')).toBe('abc');
+      expect(await printed(page, 'stdout')).toBe('ABC');
+      expect(phone.pageErrors).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
   });
 });
