@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, networkFailures, openPage, type OpenedPage } from '../support/browser.js';
 import { startService, type RunningService } from '../support/service.js';
@@ -36,6 +39,37 @@ function untilInPage<T = unknown>(page: Page, expression: string): Promise<T> {
 /** What the console shows of one stream (the program's stdout or stderr, or the typed input). */
 async function printed(page: Page, stream: 'stdout' | 'stderr' | 'stdin'): Promise<string> {
   return (await page.locator(`#console [data-stream="${stream}"]`).allTextContents()).join('');
+}
+
+/**
+ * An HTTP proxy in front of `target` that refuses WebSocket upgrades, as some proxies do: the
+ * page's WebSocket cannot open through it, everything else passes.
+ */
+async function proxyWithoutWebSockets(target: string): Promise<{ url: string; close(): void }> {
+  const server = createServer((incoming, answer) => {
+    const upstream = httpRequest(
+      new URL(incoming.url ?? '/', target),
+      { method: incoming.method, headers: incoming.headers },
+      (response) => {
+        answer.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(answer);
+      },
+    );
+    upstream.on('error', () => answer.destroy());
+    incoming.pipe(upstream);
+  });
+  server.on('upgrade', (_request, socket) => {
+    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
 }
 
 /** Waits until the page shows the end of a run and returns its badge text. */
@@ -234,6 +268,36 @@ describe('the web page in a real browser', () => {
     await page.keyboard.press('Enter');
     expect(await finishedBadge(page)).toBe('Success');
     expect(await printed(page, 'stdout')).toBe('no mouse\n');
+  });
+
+  it('runs over POST /run where WebSockets do not pass, and says so when the server is gone', async () => {
+    const proxy = await proxyWithoutWebSockets(service.url);
+    const opened = await openPage(browser, proxy.url);
+    const { page } = opened;
+    try {
+      await page.waitForSelector('html[data-ready="true"]');
+      await setCode(page, 'print("over HTTP")');
+      await page.click('#run');
+      expect(await finishedBadge(page)).toBe('Success');
+      expect(await printed(page, 'stdout')).toBe('over HTTP\n');
+      expect(await page.locator('.console-note').innerText()).toContain('no live connection');
+      expect(opened.runRequests).toEqual([`POST ${proxy.url}/run`]);
+      // POST /run's answer carries the rate limit's headers, so the page shows the count again.
+      expect(await page.locator('#quota').innerText()).toMatch(/^\d+ of \d+ runs left/);
+
+      proxy.close();
+      await page.click('#run');
+      await page.waitForSelector('#run[aria-busy="false"]', { timeout: RUN_WAIT_MS });
+      expect(await page.locator('#status-badge').innerText()).toBe('Offline');
+      expect(await page.locator('#message').innerText()).toBe(
+        'Could not reach the server. Check your connection and try again.',
+      );
+      expect(opened.foreignRequests).toEqual([]);
+      expect(opened.pageErrors).toEqual([]);
+    } finally {
+      proxy.close();
+      await page.context().close();
+    }
   });
 
   it('works at phone width (390 px) without scrolling sideways', async () => {
