@@ -41,17 +41,19 @@ export interface OpenedPage {
 }
 
 /**
- * Opens `url` in a fresh context (own storage) at the given width. Requests to any other host
- * are recorded and aborted, so a page that needs the internet fails its test.
+ * Opens `url` in a fresh context (own storage) at the given width (and pixel ratio, for the
+ * docs' screenshots). Requests to any other host are recorded and aborted, so a page that needs
+ * the internet fails its test.
  */
 export async function openPage(
   browser: Browser,
   url: string,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; scale?: number } = {},
 ): Promise<OpenedPage> {
   const width = options.width ?? 1280;
   const context = await browser.newContext({
     viewport: { width, height: options.height ?? (width < 600 ? 844 : 800) },
+    deviceScaleFactor: options.scale ?? 1,
     isMobile: width < 600,
     hasTouch: width < 600,
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, networkFailures, openPage, type OpenedPage } from '../support/browser.js';
 import { startService, type RunningService } from '../support/service.js';
@@ -40,6 +41,10 @@ function untilInPage<T = unknown>(page: Page, expression: string): Promise<T> {
 async function printed(page: Page, stream: 'stdout' | 'stderr' | 'stdin'): Promise<string> {
   return (await page.locator(`#console [data-stream="${stream}"]`).allTextContents()).join('');
 }
+
+/** Writes the docs' screenshots of a live run (docs/WEB.md) instead of skipping that test. */
+const TAKE_SCREENSHOTS = process.env.SCE_SCREENSHOTS === '1';
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
 /**
  * An HTTP proxy in front of `target` that refuses WebSocket upgrades, as some proxies do: the
@@ -553,6 +558,65 @@ describe('live runs on the web page', () => {
       expect(phone.pageErrors).toEqual([]);
     } finally {
       await page.context().close();
+    }
+  });
+
+  (TAKE_SCREENSHOTS ? it : it.skip)('takes the docs screenshots (SCE_SCREENSHOTS=1)', async () => {
+    const greeter = [
+      'name = input("Name? ")',
+      'print(f"Hello, {name}!")',
+      'age = int(input("Age? "))',
+      'print(f"In ten years you will be {age + 10}.")',
+    ].join('\n');
+    /** Mid-run: a name typed and greeted, an age typed and not yet sent. */
+    const midRun = async (page: Page) => {
+      await setCode(page, greeter);
+      await page.click('#run');
+      await untilInPage(page, `document.getElementById('console').textContent === 'Name? '`);
+      await page.locator('#console-input').click();
+      await page.keyboard.type('Ada');
+      await page.keyboard.press('Enter');
+      await untilInPage(page, `document.getElementById('console').textContent.includes('Age? ')`);
+      await page.keyboard.type('36');
+      await inPage(page, 'document.activeElement?.blur()');
+    };
+    const ranExample = (id: string) => async (page: Page) => {
+      await page.selectOption('#examples', id);
+      await page.click('#run');
+      await finishedBadge(page);
+    };
+    const shots = [
+      { file: 'screenshot-desktop.png', width: 1280, take: ranExample('stdin') },
+      { file: 'screenshot-phone.png', width: 390, take: ranExample('error') },
+      { file: 'screenshot-interactive-desktop.png', width: 1280, take: midRun },
+      { file: 'screenshot-interactive-phone.png', width: 390, take: midRun },
+    ];
+    const inProgramOrder = [
+      /^read 3 numbers, sum = 42\n$/,
+      /^about to divide by zero\nTraceback/,
+      /^Name\? Ada\nHello, Ada!\nAge\? 36$/,
+    ];
+    for (const { file, width, take } of shots) {
+      // Docker carries stdout and stderr through two pipes, so writes microseconds apart can
+      // arrive swapped (docs/ARCHITECTURE.md): a picture is retaken until it reads in order.
+      for (let attempt = 1; ; attempt++) {
+        const { page } = await openPage(browser, service.url, {
+          width,
+          scale: width < 600 ? 2 : 1,
+        });
+        await page.waitForSelector('html[data-ready="true"]');
+        await take(page);
+        const shown = `${await page.locator('#console').textContent()}${await page.inputValue('#console-input')}`;
+        const ordered = inProgramOrder.some((order) => order.test(shown));
+        if (ordered) await page.screenshot({ path: join(DOCS, file), fullPage: true });
+        if (await page.locator('#stop').isEnabled()) {
+          await page.click('#stop');
+          expect(await finishedBadge(page)).toBe('Stopped');
+        }
+        await page.context().close();
+        if (ordered) break;
+        if (attempt === 5) throw new Error(`${file}: never in program order; last: ${shown}`);
+      }
     }
   });
 });
