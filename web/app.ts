@@ -1,16 +1,14 @@
 import { createEditor } from './editor.js';
 import { EXAMPLES } from './examples.js';
-
-/** What POST /run answers with a 200 (see /docs). */
-interface RunResult {
-  output: string;
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  status: 'success' | 'runtime_error' | 'timeout' | 'memory_exceeded' | 'output_limit_exceeded';
-  durationMs: number;
-  truncated: boolean;
-}
+import {
+  interactiveUrl,
+  LiveRun,
+  type LiveRunEnd,
+  type ResultMessage,
+  type RunEndStatus,
+  type RunResult,
+} from './live-run.js';
+import { OutputConsole } from './output-console.js';
 
 /** Every error answer of the service. */
 interface ErrorBody {
@@ -19,13 +17,42 @@ interface ErrorBody {
   error: string;
 }
 
-const STATUS_LABELS: Record<RunResult['status'], string> = {
+/** A refusal to run, from POST /run's answer or the WebSocket's error message. */
+interface Refusal {
+  statusCode: number;
+  /** HTTP's reason phrase, when there is one (a WebSocket refusal has none). */
+  statusText?: string;
+  message: string;
+  /** Seconds. */
+  retryAfter?: string;
+}
+
+/** The program to run, as the page sends it by either way. */
+interface RunRequest {
+  code: string;
+  /** The Standard input box: all the input, given up front ('' when empty). */
+  stdin: string;
+  apiKey: string;
+}
+
+const STATUS_LABELS: Record<RunEndStatus, string> = {
   success: 'Success',
   runtime_error: 'Runtime error',
   timeout: 'Timed out',
   memory_exceeded: 'Memory exceeded',
   output_limit_exceeded: 'Output limit exceeded',
+  cancelled: 'Stopped',
+  internal_error: 'Internal error',
 };
+
+/** The statuses of a program that ran (POST /run's `status`). */
+const RESULT_STATUSES = new Set<string>([
+  'success',
+  'runtime_error',
+  'timeout',
+  'memory_exceeded',
+  'output_limit_exceeded',
+] satisfies RunResult['status'][]);
 
 const KEY_STORAGE = 'safe-code-executor.api-key';
 const DEFAULT_MAX_CODE_LENGTH = 5000;
@@ -56,14 +83,31 @@ const ui = {
   quota: element('quota'),
   truncated: element('truncated'),
   message: element('message'),
-  stdoutPane: element('stdout-pane'),
-  stderrPane: element('stderr-pane'),
-  stdout: element('stdout'),
-  stderr: element('stderr'),
+  consolePane: element('console-pane'),
+  console: element('console'),
+  inputLine: element<HTMLFormElement>('input-line'),
+  input: element<HTMLInputElement>('console-input'),
+  endInput: element<HTMLButtonElement>('end-input'),
+  stop: element<HTMLButtonElement>('stop'),
+  stopLabel: element('stop-label'),
 };
+
+const output = new OutputConsole(ui.console);
 
 let maxCodeLength = DEFAULT_MAX_CODE_LENGTH;
 let running = false;
+
+/** The run in flight over the WebSocket, and what the user may still do to it. */
+let live:
+  | {
+      run: LiveRun;
+      /** The program still takes typed input (not given up front, not ended, not stopped). */
+      inputOpen: boolean;
+      /** Its input came from the Standard input box. */
+      inputGiven: boolean;
+      stopping: boolean;
+    }
+  | undefined;
 
 /** Characters as the service counts them: Unicode code points. */
 function codePoints(text: string): number {
@@ -98,13 +142,7 @@ function setRunning(value: boolean): void {
   running = value;
   ui.run.setAttribute('aria-busy', String(value));
   ui.runLabel.textContent = value ? 'Running…' : 'Run';
-  ui.result.setAttribute('aria-busy', String(value));
   updateCounter(editor.getCode());
-}
-
-function showPane(pane: HTMLElement, target: HTMLElement, text: string): void {
-  target.textContent = text;
-  pane.hidden = text === '';
 }
 
 function clearResult(): void {
@@ -112,8 +150,8 @@ function clearResult(): void {
   ui.message.hidden = true;
   ui.message.textContent = '';
   ui.truncated.hidden = true;
-  showPane(ui.stdoutPane, ui.stdout, '');
-  showPane(ui.stderrPane, ui.stderr, '');
+  output.clear();
+  ui.consolePane.hidden = true;
   ui.exitCode.textContent = '';
   ui.duration.textContent = '';
 }
@@ -124,18 +162,106 @@ function setBadge(kind: string, label: string): void {
   ui.badge.hidden = false;
 }
 
+/** The console shows output while there is some to show, or while a run may still print. */
+function updateConsole(): void {
+  ui.consolePane.hidden = output.isEmpty && live === undefined;
+}
+
+/**
+ * The input line under the console: open while the live run takes typed input; Stop while a
+ * run is live. A control that had the focus and goes disabled hands it on, so keyboard users
+ * keep their place: to Stop while the run lasts, then to the output.
+ */
+function updateInputLine(): void {
+  const focused = document.activeElement;
+  const hadFocus = focused instanceof HTMLElement && ui.inputLine.contains(focused);
+  const inputOpen = live?.inputOpen ?? false;
+  ui.input.disabled = !inputOpen;
+  ui.endInput.disabled = !inputOpen;
+  ui.stop.disabled = live === undefined;
+  ui.stop.setAttribute('aria-disabled', String(live?.stopping ?? false));
+  ui.stopLabel.textContent = live?.stopping ? 'Stopping…' : 'Stop';
+  ui.input.placeholder =
+    live === undefined
+      ? 'Input, while a program runs'
+      : inputOpen
+        ? 'Type a line, then Enter'
+        : live.inputGiven
+          ? 'Input came from the Standard input box'
+          : 'Input ended';
+  if (hadFocus && (focused as HTMLInputElement | HTMLButtonElement).disabled) {
+    if (!ui.stop.disabled) ui.stop.focus();
+    else if (!ui.consolePane.hidden) ui.console.focus();
+    else ui.run.focus();
+  }
+}
+
+/** Sends the typed line, with its newline, and echoes it as a terminal would. */
+function sendLine(): void {
+  if (!live?.inputOpen) return;
+  const line = `${ui.input.value}\n`;
+  live.run.sendInput(line);
+  output.append('stdin', line);
+  ui.input.value = '';
+}
+
+/** Ctrl+D or "End input": what is typed goes as it is (as in a terminal), then end of file. */
+function endInput(): void {
+  if (!live?.inputOpen) return;
+  const rest = ui.input.value;
+  if (rest !== '') {
+    live.run.sendInput(rest);
+    output.append('stdin', rest);
+  }
+  live.run.closeInput();
+  live.inputOpen = false;
+  ui.input.value = '';
+  output.note('(end of input)');
+  updateInputLine();
+}
+
+function stop(): void {
+  if (!live || live.stopping) return;
+  live.run.kill();
+  live.stopping = true;
+  live.inputOpen = false;
+  updateInputLine();
+}
+
 function showResult(result: RunResult): void {
   setBadge(result.status, STATUS_LABELS[result.status]);
   ui.exitCode.textContent = result.exitCode === null ? 'killed' : `exit ${result.exitCode}`;
   ui.duration.textContent = formatDuration(result.durationMs);
   ui.truncated.hidden = !result.truncated;
-  showPane(ui.stdoutPane, ui.stdout, result.stdout);
-  showPane(ui.stderrPane, ui.stderr, result.stderr);
+  const shown = output.output;
+  if (shown.stdout !== result.stdout || shown.stderr !== result.stderr) {
+    // What the console received differs from what the service recorded (a run retried after
+    // its worker died sends its output again): the record is what the program printed.
+    const hadOutput = !output.isEmpty;
+    output.clear();
+    if (hadOutput) output.note('(the output as the server recorded it: stdout, then stderr)');
+    output.append('stdout', result.stdout);
+    output.append('stderr', result.stderr);
+  }
   if (result.stdout === '' && result.stderr === '') {
     showMessage('info', 'The program printed nothing.');
   }
   const explanation = explainStatus(result);
   if (explanation) showMessage('info', explanation);
+}
+
+function showRunEnd(message: ResultMessage): void {
+  if (message.result) {
+    showResult(message.result);
+    return;
+  }
+  setBadge(message.status === 'cancelled' ? 'cancelled' : 'error', STATUS_LABELS[message.status]);
+  if (message.status === 'cancelled') {
+    showMessage('info', 'The program was stopped before it ended.');
+  } else {
+    const why = message.error?.message ?? 'no reason was given';
+    showMessage('error', `The service could not run the program: ${why}.`);
+  }
 }
 
 function explainStatus(result: RunResult): string | undefined {
@@ -173,11 +299,9 @@ function showQuota(response: Response): void {
     `${remaining} of ${limit} runs left` + (reset ? ` · resets in ${reset} s` : '');
 }
 
-/** Turns an error answer into a sentence a person can act on. */
-function describeError(response: Response, body: Partial<ErrorBody> | undefined): string {
-  const message = body?.message ?? response.statusText;
-  const retry = response.headers.get('Retry-After');
-  switch (response.status) {
+/** Turns a refusal into a sentence a person can act on. */
+function describeRefusal({ statusCode, statusText, message, retryAfter }: Refusal): string {
+  switch (statusCode) {
     case 400:
       return `The server refused the program: ${message}.`;
     case 401:
@@ -189,21 +313,106 @@ function describeError(response: Response, body: Partial<ErrorBody> | undefined)
     case 429:
       return `Slow down: ${message}.`;
     case 503:
-      return `The sandbox is unavailable right now: ${message}.${retry ? ` Try again in ${retry} s.` : ''}`;
+      return `The sandbox is unavailable right now: ${message}.${retryAfter ? ` Try again in ${retryAfter} s.` : ''}`;
     default:
-      return `The server answered ${response.status} ${response.statusText}: ${message}.`;
+      return `The server answered ${statusCode}${statusText ? ` ${statusText}` : ''}: ${message}.`;
   }
+}
+
+function showRefusal(refusal: Refusal): void {
+  setBadge('error', refusal.statusCode === 429 ? 'Rate limited' : `Error ${refusal.statusCode}`);
+  showMessage('error', describeRefusal(refusal));
+  if (refusal.statusCode === 401) {
+    ui.keyPanel.open = true;
+    ui.apiKey.focus();
+  }
+}
+
+function showUnreachable(): void {
+  setBadge('error', 'Offline');
+  showMessage('error', 'Could not reach the server. Check your connection and try again.');
 }
 
 async function run(): Promise<void> {
   if (running || ui.run.disabled) return;
+  const request: RunRequest = {
+    code: editor.getCode(),
+    stdin: ui.stdin.value,
+    apiKey: ui.apiKey.value.trim(),
+  };
   setRunning(true);
   clearResult();
   setBadge('running', 'Running');
+  try {
+    const end = await runLive(request);
+    switch (end.kind) {
+      case 'result':
+        showRunEnd(end.message);
+        break;
+      case 'refused':
+        showRefusal({
+          statusCode: end.error.statusCode,
+          message: end.error.message,
+          retryAfter: end.error.retryAfter?.toString(),
+        });
+        break;
+      case 'lost':
+        setBadge('error', 'Connection lost');
+        showMessage(
+          'error',
+          `The connection to the server was lost before the program ended (${end.reason}); the server stops a program whose connection closes. Run it again.`,
+        );
+        break;
+      case 'unreachable':
+        // No WebSocket here (the server is down, or a proxy between does not pass WebSockets):
+        // the program runs in one go, over plain HTTP.
+        await runOverHttp(request);
+        break;
+    }
+  } finally {
+    updateConsole();
+    setRunning(false);
+  }
+}
+
+/**
+ * Runs the program over the interactive WebSocket: output as it comes, typed input, Stop.
+ * Its quota is not shown: the socket carries no RateLimit-* headers, and the last HTTP
+ * answer's count would be out of date after this run.
+ */
+async function runLive(request: RunRequest): Promise<LiveRunEnd> {
+  ui.quota.textContent = '';
+  const inputGiven = request.stdin !== '';
+  const liveRun = new LiveRun(
+    interactiveUrl(location),
+    {
+      code: request.code,
+      ...(inputGiven ? { stdin: request.stdin } : {}),
+      ...(request.apiKey !== '' ? { apiKey: request.apiKey } : {}),
+    },
+    {
+      onOutput: (stream, data) => output.append(stream, data),
+      onRefusal: (error) => output.note(`(not sent: ${error.message})`, 'error'),
+    },
+  );
+  // The box holds all the input, as with POST /run: the program reads it, then end of file.
+  if (inputGiven) liveRun.closeInput();
+  live = { run: liveRun, inputOpen: !inputGiven, inputGiven, stopping: false };
+  updateConsole();
+  updateInputLine();
+  try {
+    return await liveRun.ended;
+  } finally {
+    live = undefined;
+    updateInputLine();
+  }
+}
+
+/** POST /run: the answer once the program has ended, with the rate limit's headers. */
+async function runOverHttp(request: RunRequest): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const key = ui.apiKey.value.trim();
-  if (key !== '') headers.authorization = `Bearer ${key}`;
-  const stdin = ui.stdin.value;
+  if (request.apiKey !== '') headers.authorization = `Bearer ${request.apiKey}`;
+  ui.result.setAttribute('aria-busy', 'true');
   try {
     let response: Response;
     try {
@@ -211,32 +420,37 @@ async function run(): Promise<void> {
         method: 'POST',
         headers,
         body: JSON.stringify(
-          stdin === '' ? { code: editor.getCode() } : { code: editor.getCode(), stdin },
+          request.stdin === ''
+            ? { code: request.code }
+            : { code: request.code, stdin: request.stdin },
         ),
       });
     } catch (error) {
       console.warn('POST /run failed', error);
-      setBadge('error', 'Offline');
-      showMessage('error', 'Could not reach the server. Check your connection and try again.');
+      showUnreachable();
       return;
     }
     showQuota(response);
     const body = (await response.json().catch(() => undefined)) as unknown;
     if (response.ok && isRunResult(body)) {
+      output.note('(no live connection to the server, so the program ran without typed input)');
+      output.append('stdout', body.stdout);
+      output.append('stderr', body.stderr);
       showResult(body);
     } else if (response.ok) {
       setBadge('error', 'Unexpected answer');
       showMessage('error', 'The server sent an answer this page does not understand.');
     } else {
-      setBadge('error', response.status === 429 ? 'Rate limited' : `Error ${response.status}`);
-      showMessage('error', describeError(response, body as Partial<ErrorBody> | undefined));
-      if (response.status === 401) {
-        ui.keyPanel.open = true;
-        ui.apiKey.focus();
-      }
+      const error = body as Partial<ErrorBody> | undefined;
+      showRefusal({
+        statusCode: response.status,
+        statusText: response.statusText,
+        message: error?.message ?? response.statusText,
+        retryAfter: response.headers.get('Retry-After') ?? undefined,
+      });
     }
   } finally {
-    setRunning(false);
+    ui.result.setAttribute('aria-busy', 'false');
   }
 }
 
@@ -246,7 +460,7 @@ function isRunResult(body: unknown): body is RunResult {
     body !== null &&
     typeof (body as RunResult).stdout === 'string' &&
     typeof (body as RunResult).stderr === 'string' &&
-    (body as RunResult).status in STATUS_LABELS
+    RESULT_STATUSES.has((body as RunResult).status)
   );
 }
 
@@ -301,6 +515,23 @@ function setUpApiKey(): void {
   });
 }
 
+function setUpInputLine(): void {
+  // Enter submits the form: the line goes to the program; nothing reloads.
+  ui.inputLine.addEventListener('submit', (event) => {
+    event.preventDefault();
+    sendLine();
+  });
+  ui.input.addEventListener('keydown', (event) => {
+    if (event.key.toLowerCase() === 'd' && event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      endInput();
+    }
+  });
+  ui.endInput.addEventListener('click', endInput);
+  ui.stop.addEventListener('click', stop);
+  updateInputLine();
+}
+
 ui.run.addEventListener('click', () => void run());
 // Ctrl/Cmd+Enter runs from anywhere on the page, the stdin box included.
 document.addEventListener('keydown', (event) => {
@@ -312,6 +543,7 @@ document.addEventListener('keydown', (event) => {
 });
 setUpExamples();
 setUpApiKey();
+setUpInputLine();
 updateCounter(editor.getCode());
 void loadLimits();
 document.documentElement.dataset.ready = 'true';

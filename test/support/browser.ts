@@ -36,22 +36,24 @@ export interface OpenedPage {
   pageErrors: string[];
   /** Requests to the service that failed at the network level (reset, aborted...). */
   failedRequests: string[];
-  /** Every POST /run the page sent. */
+  /** Every run the page asked for: a POST /run, or a start message on the interactive WebSocket. */
   runRequests: string[];
 }
 
 /**
- * Opens `url` in a fresh context (own storage) at the given width. Requests to any other host
- * are recorded and aborted, so a page that needs the internet fails its test.
+ * Opens `url` in a fresh context (own storage) at the given width (and pixel ratio, for the
+ * docs' screenshots). Requests to any other host are recorded and aborted, so a page that needs
+ * the internet fails its test.
  */
 export async function openPage(
   browser: Browser,
   url: string,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; scale?: number } = {},
 ): Promise<OpenedPage> {
   const width = options.width ?? 1280;
   const context = await browser.newContext({
     viewport: { width, height: options.height ?? (width < 600 ? 844 : 800) },
+    deviceScaleFactor: options.scale ?? 1,
     isMobile: width < 600,
     hasTouch: width < 600,
   });
@@ -83,9 +85,29 @@ export async function openPage(
   });
   opened.page.on('request', (request) => {
     if (request.method() === 'POST' && new URL(request.url()).pathname === '/run') {
-      opened.runRequests.push(request.url());
+      opened.runRequests.push(`POST ${request.url()}`);
     }
+  });
+  opened.page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload === 'string' && isStartMessage(payload)) {
+        opened.runRequests.push(`start ${socket.url()}`);
+      }
+    });
+    socket.on('socketerror', (error) => {
+      const failure = `WebSocket ${socket.url()}: ${error}`;
+      opened.failedRequests.push(failure);
+      networkFailures.push(failure);
+    });
   });
   await opened.page.goto(url);
   return opened;
+}
+
+function isStartMessage(payload: string): boolean {
+  try {
+    return (JSON.parse(payload) as { type?: unknown }).type === 'start';
+  } catch {
+    return false;
+  }
 }
