@@ -206,7 +206,11 @@ export class InteractiveSession {
         }
       }
     } catch (error) {
-      if (!this.following.signal.aborted) this.fail(error);
+      if (this.following.signal.aborted) return;
+      // Without its events the session cannot go on (the client would wait for a result that
+      // never comes): it says why and ends, which kills the run.
+      this.fail(error);
+      this.hangUp(1011, 'the run’s events could not be read');
     }
   }
 
