@@ -4,7 +4,6 @@
  * the client notes when each line reaches it, over server-sent events (GET /runs/{id}/events)
  * or the interactive WebSocket. One sample per line: arrival minus write.
  */
-import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { percentile } from './measure.js';
 
@@ -20,8 +19,12 @@ export interface LiveLatency {
   samples: number;
 }
 
-/** The wall clock in milliseconds, to a fraction (Date.now() is whole milliseconds). */
-const now = () => performance.timeOrigin + performance.now();
+/**
+ * The wall clock, as the program reads it. Date.now(), though whole milliseconds: the monotonic
+ * clock plus the process's start time (performance.timeOrigin) drifts from the wall clock
+ * whenever the wall clock is adjusted, as it was by 3 s during one bench run on this VM.
+ */
+const now = () => Date.now();
 
 /** Collects one sample per complete line of stdout, at the time its newline arrives. */
 class LineClock {
