@@ -28,6 +28,18 @@ print(f"read {len(numbers)} numbers, sum = {sum(numbers)}")
     stdin: '3\n4\n35\n',
   },
   {
+    id: 'interactive',
+    title: 'Ask for input (type while it runs)',
+    code: `# Asks questions while it runs: type the answers in the line
+# under the output and press Enter (Ctrl+D ends the input).
+name = input("What is your name? ")
+print(f"Hello, {name}!")
+count = int(input("How far shall I count? "))
+for i in range(1, count + 1):
+    print(i)
+`,
+  },
+  {
     id: 'error',
     title: 'Runtime error',
     code: `# An uncaught exception: the traceback goes to stderr, exit code 1.

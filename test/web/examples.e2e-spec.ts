@@ -3,6 +3,12 @@ import { EXAMPLES } from '../../web/examples.js';
 import { runProgram } from '../support/run.js';
 import { startService, type RunningService } from '../support/service.js';
 
+/**
+ * What a visitor types into the examples that ask while they run (the page sends it over the
+ * interactive socket; here it goes up front, as POST /run takes it).
+ */
+const TYPED: Record<string, string> = { interactive: 'Ada\n3\n' };
+
 /** What each example on the page must show a visitor when run as it is. */
 const EXPECTED: Record<string, (result: Awaited<ReturnType<typeof runProgram>>) => void> = {
   hello: (r) => {
@@ -12,6 +18,10 @@ const EXPECTED: Record<string, (result: Awaited<ReturnType<typeof runProgram>>) 
   stdin: (r) => {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('read 3 numbers, sum = 42\n');
+  },
+  interactive: (r) => {
+    expect(r.status).toBe('success');
+    expect(r.stdout).toBe('What is your name? Hello, Ada!\nHow far shall I count? 1\n2\n3\n');
   },
   error: (r) => {
     expect(r.status).toBe('runtime_error');
@@ -56,7 +66,7 @@ describe('the example programs of the page', () => {
   it.each(EXAMPLES.map((example) => [example.title, example] as const))(
     '%s does what its title says',
     async (_title, example) => {
-      const result = await runProgram(t.url, example.code, example.stdin);
+      const result = await runProgram(t.url, example.code, example.stdin ?? TYPED[example.id]);
       EXPECTED[example.id](result);
     },
   );

@@ -479,6 +479,30 @@ describe('live runs on the web page', () => {
     expect(await input.isDisabled()).toBe(true);
   });
 
+  it('runs the example that asks for input, answered in the input line', async () => {
+    const { page } = desktop;
+    await page.selectOption('#examples', 'interactive');
+    await page.click('#run');
+    await untilInPage(
+      page,
+      `document.getElementById('console')?.textContent === 'What is your name? '`,
+    );
+    const input = page.getByRole('textbox', { name: 'Input to the program' });
+    await input.click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    await untilInPage(
+      page,
+      `document.getElementById('console')?.textContent.endsWith('How far shall I count? ')`,
+    );
+    await page.keyboard.type('3');
+    await page.keyboard.press('Enter');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await printed(page, 'stdout')).toBe(
+      'What is your name? Hello, Ada!\nHow far shall I count? 1\n2\n3\n',
+    );
+  });
+
   it('ends input with Ctrl+D', async () => {
     const { page } = desktop;
     await setCode(page, 'import sys\nprint(len(sys.stdin.read()))');
