@@ -242,6 +242,8 @@ describe('live output and interactive runs with API keys, a rate limit and a cap
     const id = await submit(t.url, LOOP, { 'X-API-Key': KEY_B });
     const open = await openEventStream(t.url, `/runs/${id}/events`, { 'X-API-Key': KEY_B });
     expect(open.status).toBe(200);
+    const metrics = await request(t.url).get('/metrics').set('X-API-Key', KEY_A).expect(200);
+    expect(metrics.text).toMatch(/^sce_live_connections 1$/m);
     const second = await request(t.url)
       .get(`/runs/${id}/events`)
       .set('X-API-Key', KEY_B)

@@ -1,5 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Gauge } from 'prom-client';
 import { DomainError } from '../common/domain-error.js';
+import { RunMetrics } from '../metrics/run-metrics.js';
 import { EXECUTION_CONFIG, type ExecutionConfig } from './program-limits.js';
 
 /**
@@ -25,8 +27,19 @@ export class LiveStreamLimit implements BeforeApplicationShutdown {
     this.shutdown.abort();
   }
 
-  constructor(@Inject(EXECUTION_CONFIG.token) config: ExecutionConfig) {
+  constructor(@Inject(EXECUTION_CONFIG.token) config: ExecutionConfig, metrics: RunMetrics) {
     this.limit = config.LIVE_STREAMS_PER_CLIENT;
+    const open = this.open;
+    new Gauge({
+      name: 'sce_live_connections',
+      help: 'Event streams and interactive sockets open on this instance.',
+      registers: [metrics.registry],
+      collect() {
+        let total = 0;
+        for (const count of open.values()) total += count;
+        this.set(total);
+      },
+    });
   }
 
   /** Takes one of the client's places; returns what gives it back (once). */

@@ -8,7 +8,6 @@ import type { WebSocket } from 'ws';
 import { assertKeyAccepted } from '../auth/api-key.guard.js';
 import { ApiKeyRing, presentedKey } from '../auth/api-keys.js';
 import { ClientIdentity } from '../auth/client-identity.js';
-import { DomainError } from '../common/domain-error.js';
 import { requestIdFrom } from '../common/request-context.js';
 import {
   EXECUTION_CONFIG,
@@ -72,13 +71,7 @@ export class InteractiveSessions {
     const app = this.http.httpAdapter?.getInstance<{ get(name: string): unknown }>();
     const trust = app?.get('trust proxy fn') as TrustProxy | undefined;
     if (!trust) return request.socket.remoteAddress;
-    try {
-      return proxyaddr(request, trust);
-    } catch (error) {
-      throw new DomainError('client_limit', 'the client address could not be read', undefined, {
-        cause: error,
-      });
-    }
+    return proxyaddr(request, trust);
   }
 }
 
