@@ -93,30 +93,37 @@ async function finishedBadge(page: Page): Promise<string> {
   return (await page.locator('#status-badge').innerText()).trim();
 }
 
-describe('the web page in a real browser', () => {
-  let service: RunningService;
-  let browser: Browser;
-  let desktop: OpenedPage;
-
+/**
+ * The built service and Chromium, started for a describe block with `settings`, and a desktop
+ * page on it; afterwards checks that the page loaded nothing from elsewhere, threw nothing, and
+ * that the service left no container behind and stopped cleanly.
+ */
+function servedPage(settings: Record<string, string>): {
+  service: RunningService;
+  browser: Browser;
+  desktop: OpenedPage;
+} {
+  const served = {} as { service: RunningService; browser: Browser; desktop: OpenedPage };
   beforeAll(async () => {
-    [service, browser] = await Promise.all([
-      startService({ SANDBOX_TIMEOUT_MS: String(TIMEOUT_MS) }),
-      launchBrowser(),
-    ]);
-    desktop = await openPage(browser, service.url);
-    await desktop.page.waitForSelector('html[data-ready="true"]');
+    [served.service, served.browser] = await Promise.all([startService(settings), launchBrowser()]);
+    served.desktop = await openPage(served.browser, served.service.url);
+    await served.desktop.page.waitForSelector('html[data-ready="true"]');
   });
-
   afterAll(async () => {
-    await browser?.close();
-    expect(desktop.foreignRequests).toEqual([]);
-    expect(desktop.pageErrors).toEqual([]);
-    expect(await service.leftovers()).toEqual([]);
-    expect(await service.stop()).toBe(0);
+    await served.browser?.close();
+    expect(served.desktop.foreignRequests).toEqual([]);
+    expect(served.desktop.pageErrors).toEqual([]);
+    expect(await served.service.leftovers()).toEqual([]);
+    expect(await served.service.stop()).toBe(0);
   });
+  return served;
+}
+
+describe('the web page in a real browser', () => {
+  const served = servedPage({ SANDBOX_TIMEOUT_MS: String(TIMEOUT_MS) });
 
   it('loads a code editor with line numbers, a counter and the examples, from this server only', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await expect(page.title()).resolves.toContain('Safe Code Executor');
     expect(await page.locator('.cm-editor .cm-lineNumbers').count()).toBe(1);
     expect(await page.locator('.cm-content').getAttribute('aria-label')).toBe('Python code');
@@ -133,11 +140,11 @@ describe('the web page in a real browser', () => {
         'Fork bomb (process limit)',
       ]),
     );
-    expect(desktop.foreignRequests).toEqual([]);
+    expect(served.desktop.foreignRequests).toEqual([]);
   });
 
   it('runs a typed program with the Run button and shows its output', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, '');
     await page.keyboard.type('print("typed in the browser", 6 * 7)');
     expect(await editorText(page)).toBe('print("typed in the browser", 6 * 7)');
@@ -149,28 +156,28 @@ describe('the web page in a real browser', () => {
     expect(await page.locator('#duration').innerText()).toMatch(/^\d+ ms$|^\d+\.\d\d s$/);
     // Over the WebSocket, which carries no RateLimit-* headers: no count rather than a stale one
     // (POST /run's answers show it).
-    expect(desktop.runRequests.at(-1)).toMatch(/^start ws:/);
+    expect(served.desktop.runRequests.at(-1)).toMatch(/^start ws:/);
     expect(await page.locator('#quota').innerText()).toBe('');
     expect(await page.locator('#result').getAttribute('aria-live')).toBe('polite');
   });
 
   it('runs with Ctrl+Enter and Cmd+Enter without touching the code', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'print("keyboard")');
     for (const chord of ['Control+Enter', 'Meta+Enter']) {
-      const before = desktop.runRequests.length;
+      const before = served.desktop.runRequests.length;
       await page.keyboard.press(chord);
       expect(await finishedBadge(page)).toBe('Success');
       expect(await printed(page, 'stdout')).toBe('keyboard\n');
-      expect(desktop.runRequests.length).toBe(before + 1);
+      expect(served.desktop.runRequests.length).toBe(before + 1);
       expect(await editorText(page)).toBe('print("keyboard")');
     }
   });
 
   it('shows that a run is in progress and cannot fire it twice', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'import time\ntime.sleep(1.5)\nprint("once")');
-    const before = desktop.runRequests.length;
+    const before = served.desktop.runRequests.length;
     await page.click('#run');
     await page.waitForSelector('#run[aria-busy="true"]');
     expect(await page.locator('#run').isDisabled()).toBe(true);
@@ -180,12 +187,12 @@ describe('the web page in a real browser', () => {
     await page.keyboard.press('Control+Enter');
     expect(await finishedBadge(page)).toBe('Success');
     expect(await printed(page, 'stdout')).toBe('once\n');
-    expect(desktop.runRequests.length).toBe(before + 1);
+    expect(served.desktop.runRequests.length).toBe(before + 1);
     expect(await page.locator('#run').isEnabled()).toBe(true);
   });
 
   it('indents with Tab inside the editor', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'x = 1');
     await page.keyboard.press('Home');
     await page.keyboard.press('Tab');
@@ -196,7 +203,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('shows a runtime error with stdout and stderr apart', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await page.selectOption('#examples', 'error');
     await page.click('#run');
     expect(await finishedBadge(page)).toBe('Runtime error');
@@ -214,7 +221,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('shows a timeout when the infinite loop example hits the time limit', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await page.selectOption('#examples', 'infinite-loop');
     await page.click('#run');
     expect(await finishedBadge(page)).toBe('Timed out');
@@ -224,7 +231,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('feeds the stdin box to the program', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await page.selectOption('#examples', 'stdin');
     expect(await page.locator('#stdin-panel').getAttribute('open')).not.toBeNull();
     await page.fill('#stdin', '10\n20\n12\n');
@@ -235,7 +242,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('flags truncated output', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await page.selectOption('#examples', 'flood');
     await page.click('#run');
     expect(await finishedBadge(page)).toBe('Output limit exceeded');
@@ -244,7 +251,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('counts characters live, warns near the limit and refuses over it', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     const counter = page.locator('#counter');
     await setCode(page, '#' + 'x'.repeat(4599));
     expect(await counter.innerText()).toBe('4,600 / 5,000');
@@ -262,7 +269,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('can be used with the keyboard alone', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'print("no mouse")');
     await inPage(page, 'document.activeElement?.blur()');
     // From the top of the page, Tab must reach the Run button (Esc lets Tab leave the editor).
@@ -283,8 +290,8 @@ describe('the web page in a real browser', () => {
   });
 
   it('runs over POST /run where WebSockets do not pass, and says so when the server is gone', async () => {
-    const proxy = await proxyWithoutWebSockets(service.url);
-    const opened = await openPage(browser, proxy.url);
+    const proxy = await proxyWithoutWebSockets(served.service.url);
+    const opened = await openPage(served.browser, proxy.url);
     const { page } = opened;
     try {
       await page.waitForSelector('html[data-ready="true"]');
@@ -313,7 +320,7 @@ describe('the web page in a real browser', () => {
   });
 
   it('works at phone width (390 px) without scrolling sideways', async () => {
-    const phone = await openPage(browser, service.url, { width: 390 });
+    const phone = await openPage(served.browser, served.service.url, { width: 390 });
     const { page } = phone;
     await page.waitForSelector('html[data-ready="true"]');
     const widths = await inPage<{ scroll: number; client: number }>(
@@ -411,31 +418,12 @@ describe('the web page when the server says no', () => {
 });
 
 describe('live runs on the web page', () => {
-  let service: RunningService;
-  let browser: Browser;
-  let desktop: OpenedPage;
-
-  beforeAll(async () => {
-    [service, browser] = await Promise.all([
-      // A time limit far beyond these programs' needs, so only Stop or end of input ends them
-      // early, and a stopped run cannot be mistaken for a timed-out one.
-      startService({ SANDBOX_TIMEOUT_MS: '20000' }),
-      launchBrowser(),
-    ]);
-    desktop = await openPage(browser, service.url);
-    await desktop.page.waitForSelector('html[data-ready="true"]');
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    expect(desktop.foreignRequests).toEqual([]);
-    expect(desktop.pageErrors).toEqual([]);
-    expect(await service.leftovers()).toEqual([]);
-    expect(await service.stop()).toBe(0);
-  });
+  // A time limit far beyond these programs' needs, so only Stop or end of input ends them
+  // early, and a stopped run cannot be mistaken for a timed-out one.
+  const served = servedPage({ SANDBOX_TIMEOUT_MS: '20000' });
 
   it('shows output as the program writes it, before the run ends', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'import time\nfor i in range(3):\n    print(i)\n    time.sleep(1)');
     await page.click('#run');
     // One look at the page, taken at the moment the first number is there.
@@ -459,11 +447,11 @@ describe('live runs on the web page', () => {
     expect(await finishedBadge(page)).toBe('Success');
     expect(await printed(page, 'stdout')).toBe('0\n1\n2\n');
     expect(await page.locator('#stop').isDisabled()).toBe(true);
-    expect(desktop.runRequests.at(-1)).toMatch(/^start ws:/);
+    expect(served.desktop.runRequests.at(-1)).toMatch(/^start ws:/);
   });
 
   it('sends a line typed into the input line to the program, and echoes it', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'name = input("Name? ")\nprint("Hello, " + name + "!")');
     await page.click('#run');
     await untilInPage(page, `document.getElementById('console')?.textContent === 'Name? '`);
@@ -480,7 +468,7 @@ describe('live runs on the web page', () => {
   });
 
   it('runs the example that asks for input, answered in the input line', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await page.selectOption('#examples', 'interactive');
     await page.click('#run');
     await untilInPage(
@@ -504,7 +492,7 @@ describe('live runs on the web page', () => {
   });
 
   it('ends input with Ctrl+D', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'import sys\nprint(len(sys.stdin.read()))');
     await page.click('#run');
     await page.locator('#console-input:enabled').click();
@@ -518,7 +506,7 @@ describe('live runs on the web page', () => {
   });
 
   it('stops a program with the Stop button', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'print("looping")\nwhile True:\n    pass');
     await page.click('#run');
     await untilInPage(page, `document.getElementById('console')?.textContent === 'looping\\n'`);
@@ -533,7 +521,7 @@ describe('live runs on the web page', () => {
   });
 
   it('takes input and Stop from the keyboard alone', async () => {
-    const { page } = desktop;
+    const { page } = served.desktop;
     await setCode(page, 'while True:\n    print(input("> ").upper())');
     await page.keyboard.press('Control+Enter');
     await untilInPage(page, `document.getElementById('console').textContent === '> '`);
@@ -568,7 +556,7 @@ describe('live runs on the web page', () => {
   });
 
   it('takes input at phone width (390 px), ended with the End input button', async () => {
-    const phone = await openPage(browser, service.url, { width: 390 });
+    const phone = await openPage(served.browser, served.service.url, { width: 390 });
     const { page } = phone;
     try {
       await page.waitForSelector('html[data-ready="true"]');
@@ -631,7 +619,7 @@ describe('live runs on the web page', () => {
       // Docker carries stdout and stderr through two pipes, so writes microseconds apart can
       // arrive swapped (docs/ARCHITECTURE.md): a picture is retaken until it reads in order.
       for (let attempt = 1; ; attempt++) {
-        const { page } = await openPage(browser, service.url, {
+        const { page } = await openPage(served.browser, served.service.url, {
           width,
           scale: width < 600 ? 2 : 1,
         });
