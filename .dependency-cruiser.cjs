@@ -27,11 +27,12 @@ module.exports = {
       to: { path: '^src/sandbox/', pathNot: '^src/sandbox/index[.]ts$' },
     },
     {
-      name: 'common-and-config-are-leaves',
-      comment: 'common/ and config/ serve every feature, so they import none.',
+      name: 'common-config-and-runtimes-are-leaves',
+      comment:
+        'common/, config/ and runtimes/ (the catalogue of languages, as data) serve every feature, so they import none.',
       severity: 'error',
-      from: { path: '^src/(common|config)/' },
-      to: { path: '^src/', pathNot: '^src/(common|config)/' },
+      from: { path: '^src/(common|config|runtimes)/' },
+      to: { path: '^src/', pathNot: '^src/(common|config|runtimes)/' },
     },
   ],
   options: {

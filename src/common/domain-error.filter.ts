@@ -44,6 +44,7 @@ const HTTP_STATUS: Record<
   redis_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   // A run asked for a callback on an instance without CALLBACK_SECRET.
   callbacks_disabled: HttpStatus.BAD_REQUEST,
+  unknown_language: HttpStatus.BAD_REQUEST,
 };
 
 /** The HTTP status a domain error's code answers with (also sent in WebSocket error messages). */

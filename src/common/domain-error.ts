@@ -28,6 +28,8 @@ export const DOMAIN_ERROR_CODES = [
   'redis_unavailable',
   // Callbacks.
   'callbacks_disabled',
+  // A language the service does not run.
+  'unknown_language',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -16,6 +16,7 @@ import {
 import { availableParallelism } from 'node:os';
 import { apiKeyProblems, parseApiKeys } from './api-keys.setting.js';
 import { callbackAllowedHostsProblem } from './callback-allowed-hosts.setting.js';
+import { poolSizesProblem } from './pool-sizes.setting.js';
 import { trustProxyProblems } from './trust-proxy.setting.js';
 
 /** Shortest CALLBACK_SECRET accepted: shorter keys could be guessed. */
@@ -104,6 +105,15 @@ export class AppConfig {
   @Min(0)
   @Max(64)
   SANDBOX_POOL_SIZE = 2;
+
+  /**
+   * Pool sizes per runtime, e.g. `python=2,javascript=1`. A runtime not listed gets
+   * SANDBOX_POOL_SIZE if it is python, else one container (none if SANDBOX_POOL_SIZE is 0); a
+   * runtime whose image is not built gets none.
+   */
+  @IsString()
+  @Satisfies((value) => poolSizesProblem(value))
+  SANDBOX_POOL_SIZES = '';
 
   @Type(() => Number)
   @IsInt()

@@ -14,7 +14,7 @@ import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.doc
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
 import { ClientGoneSignal } from '../common/request-context.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
-import { RunRequestDto } from './dto/run-request.dto.js';
+import { programOf, RunRequestDto } from './dto/run-request.dto.js';
 import { RunResponseDto } from './dto/run-response.dto.js';
 import { RunsService, type RunRequester } from '../runs/index.js';
 import { Requester } from './run-requester.js';
@@ -63,9 +63,6 @@ export class ExecutionController {
     @Requester() requester: RunRequester,
     @ClientGoneSignal() signal: AbortSignal,
   ): Promise<RunResponseDto> {
-    return this.runs.runAndWait(
-      { code: request.code, stdin: request.stdin },
-      { ...requester, signal },
-    );
+    return this.runs.runAndWait(programOf(request), { ...requester, signal });
   }
 }

@@ -7,6 +7,7 @@ import { ExecutionController } from './execution.controller.js';
 import { CodeLengthRule, EXECUTION_CONFIG, StdinSizeRule } from './program-limits.js';
 import { RunRequesterPipe } from './run-requester.js';
 import { RunsController } from './runs.controller.js';
+import { RuntimesController } from './runtimes.controller.js';
 
 /**
  * The HTTP face of runs: POST /run (run and wait), POST /runs, GET and DELETE /runs/{id}. The
@@ -15,7 +16,7 @@ import { RunsController } from './runs.controller.js';
 @Module({
   // RunsService comes from the global RunsModule (AppModule.forRoot chooses its drivers).
   imports: [AuthModule, RateLimitModule, CallbacksModule],
-  controllers: [ExecutionController, RunsController],
+  controllers: [ExecutionController, RunsController, RuntimesController],
   providers: [
     EXECUTION_CONFIG.provider,
     CodeLengthRule,

@@ -12,6 +12,9 @@ export const EXECUTION_CONFIG = configSlice('execution', [
   'MAX_CODE_LENGTH',
   'MAX_STDIN_BYTES',
   'LIVE_STREAMS_PER_CLIENT',
+  // The runtimes' default limits, which GET /runtimes shows also where no engine is (ROLE=api).
+  'SANDBOX_TIMEOUT_MS',
+  'SANDBOX_MEMORY_MB',
 ] as const);
 export type ExecutionConfig = ConfigSlice<(typeof EXECUTION_CONFIG.keys)[number]>;
 

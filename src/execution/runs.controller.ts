@@ -35,6 +35,7 @@ import { ApiRateLimited, RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit.doc
 import { RunRateLimitGuard } from '../rate-limit/run-rate-limit.guard.js';
 import { RunsService, runView, type RunRequester } from '../runs/index.js';
 import { CreateRunRequestDto } from './dto/create-run.dto.js';
+import { programOf } from './dto/run-request.dto.js';
 import { RunViewDto } from './dto/run-view.dto.js';
 import { sendEventStream } from './event-stream.js';
 import { INTERACTIVE_PROTOCOL } from './interactive-protocol.docs.js';
@@ -89,10 +90,10 @@ export class RunsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<RunViewDto> {
     if (request.callbackUrl !== undefined) this.callbacks.assertEnabled();
-    const run = await this.runs.submit(
-      { code: request.code, stdin: request.stdin },
-      { ...requester, callbackUrl: request.callbackUrl },
-    );
+    const run = await this.runs.submit(programOf(request), {
+      ...requester,
+      callbackUrl: request.callbackUrl,
+    });
     response.setHeader('Location', `/runs/${run.id}`);
     return runView(run);
   }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { DomainError } from '../common/domain-error.js';
 import { httpStatusOf } from '../common/domain-error.filter.js';
-import type { RunRequester, RunsService } from '../runs/index.js';
+import type { RunProgram, RunRequester, RunsService } from '../runs/index.js';
 
 /** How long a client may take to send its start message after connecting. */
 export const START_WITHIN_MS = 10_000;
@@ -18,7 +18,8 @@ export interface SessionServices {
   /** Takes one of the client's live connections (client_limit past the cap); returns what gives it back. */
   holdLiveStream(client: string): () => void;
   /** The start message's run fields, checked as POST /run checks its body (400 if not). */
-  validate(body: Record<string, unknown>): Promise<{ code: string; stdin?: string }>;
+  /** The run a start message asks for, checked as POST /run checks its body. */
+  validate(body: Record<string, unknown>): Promise<RunProgram>;
   maxStdinBytes: number;
 }
 
@@ -132,10 +133,11 @@ export class InteractiveSession {
     const request = await this.services.validate(body);
     this.hold(requester.client); // the key in the start message may name another client
     this.stdinBytes = Buffer.byteLength(request.stdin ?? '', 'utf8');
-    const run = await this.services.runs.submit(
-      { code: request.code, stdin: request.stdin },
-      { ...requester, requestId: requester.requestId ?? randomUUID(), interactive: true },
-    );
+    const run = await this.services.runs.submit(request, {
+      ...requester,
+      requestId: requester.requestId ?? randomUUID(),
+      interactive: true,
+    });
     this.requester = requester;
     this.runId = run.id;
     if (this.socket.readyState !== this.socket.OPEN) {

@@ -12,11 +12,12 @@ import { requestIdFrom } from '../common/request-context.js';
 import {
   EXECUTION_CONFIG,
   LiveStreamLimit,
+  programOf,
   RunRequestDto,
   type ExecutionConfig,
 } from '../execution/index.js';
 import { RunRateLimiter } from '../rate-limit/run-rate-limiter.js';
-import { RunsService, type RunRequester } from '../runs/index.js';
+import { RunsService, type RunProgram, type RunRequester } from '../runs/index.js';
 import { InteractiveSession, ProtocolError } from './interactive-session.js';
 
 type TrustProxy = (address: string, hop: number) => boolean;
@@ -76,7 +77,7 @@ export class InteractiveSessions {
 }
 
 /** The run fields of a start message, checked by the DTO and rules of POST /run. */
-async function validRunRequest(body: Record<string, unknown>): Promise<RunRequestDto> {
+async function validRunRequest(body: Record<string, unknown>): Promise<RunProgram> {
   const request = plainToInstance(RunRequestDto, body);
   const problems = await validate(request, {
     whitelist: true,
@@ -88,5 +89,5 @@ async function validRunRequest(body: Record<string, unknown>): Promise<RunReques
       problems.flatMap((problem) => Object.values(problem.constraints ?? {})).join('; '),
     );
   }
-  return request;
+  return programOf(request);
 }

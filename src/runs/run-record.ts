@@ -8,6 +8,8 @@ export type RunState = 'queued' | 'running' | 'cancelled' | 'internal_error' | R
 export interface RunProgram {
   code: string;
   stdin?: string;
+  /** Its runtime's language name (runtime-catalogue.ts); python when unset. */
+  language?: string;
 }
 
 /** One run as the service keeps it (RunStore), from its submission to its expiry. */

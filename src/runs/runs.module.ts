@@ -91,7 +91,12 @@ export class RunsModule implements OnApplicationShutdown {
         ...(runsPrograms ? [SandboxModule] : []),
       ],
       providers,
-      exports: [RunsHealth, ...(takesRequests ? [RunsService] : [])],
+      exports: [
+        RunsHealth,
+        ...(takesRequests ? [RunsService] : []),
+        // What this process's engine has (GET /runtimes), where it runs programs.
+        ...(runsPrograms ? [SandboxModule] : []),
+      ],
     };
   }
 

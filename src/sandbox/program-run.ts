@@ -13,6 +13,8 @@ import { EngineUnavailableError } from './sandbox.errors.js';
 export interface Program {
   code: string;
   stdin?: string;
+  /** A runtime of the catalogue (runtime-catalogue.ts) by its language name; python if unset. */
+  language?: string;
 }
 
 /** A run's live side: its output as it comes, and stdin while it runs (interactive runs). */
@@ -96,7 +98,8 @@ export class ProgramRun {
       releaseLimits();
       this.over.abort();
     }
-    const durationMs = performance.now() - startedAt;
+    const compileMs = reported?.compileMs ?? 0;
+    const durationMs = performance.now() - startedAt - compileMs;
     const exit = await this.settleExit(reported, outputEnded);
     this.container.stream.destroy();
     const result = toRunResult({
@@ -104,7 +107,9 @@ export class ProgramRun {
       timedOut: this.timedOut,
       stoppedForOutput: this.stoppedForOutput,
       output: this.collector.result(),
-      durationMs,
+      durationMs: Math.max(durationMs, 0),
+      compileFailed: reported?.ending === 'compile',
+      ...(this.policy.compileTimeoutMs > 0 ? { compileMs } : {}),
     });
     return {
       result,
@@ -168,10 +173,13 @@ export class ProgramRun {
 
   /** Arms the time limit's backstop and the caller's abort; returns what disarms them. */
   private enforceLimits(): () => void {
-    const timer = setTimeout(() => {
-      this.timedOut = true;
-      this.kill();
-    }, this.policy.timeoutMs + BACKSTOP_AFTER_LIMIT_MS);
+    const timer = setTimeout(
+      () => {
+        this.timedOut = true;
+        this.kill();
+      },
+      this.policy.compileTimeoutMs + this.policy.timeoutMs + BACKSTOP_AFTER_LIMIT_MS,
+    );
     const onAbort = () => this.kill();
     this.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.signal?.aborted) this.kill();
@@ -229,7 +237,8 @@ export class ProgramRun {
    * take effect: an engine that stays silent longer is an unavailable engine.
    */
   private engineAnswer<T>(answer: Promise<T>): Promise<T> {
-    return withDeadline(answer, this.policy.timeoutMs + KILL_GRACE_MS).catch((error: unknown) => {
+    const limitMs = this.policy.compileTimeoutMs + this.policy.timeoutMs;
+    return withDeadline(answer, limitMs + KILL_GRACE_MS).catch((error: unknown) => {
       if (error instanceof DeadlineExceededError) {
         throw new EngineUnavailableError('it did not confirm that a killed container exited');
       }

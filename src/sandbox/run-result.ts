@@ -7,6 +7,7 @@ export const RUN_STATUSES = [
   'timeout',
   'memory_exceeded',
   'output_limit_exceeded',
+  'compile_error',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -22,8 +23,10 @@ export interface RunResult {
   /** The program's exit code; null when the sandbox killed it (time, memory or output limit). */
   exitCode: number | null;
   status: RunStatus;
-  /** Wall time of the program itself, from start to exit or kill. */
+  /** Wall time of the program itself, from start to exit or kill (after its compilation). */
   durationMs: number;
+  /** Wall time of the compilation, for a runtime that compiles (C, C++). */
+  compileMs?: number;
   /**
    * True when output passed the output limit and was cut there (the program was then stopped);
    * exactly when the status is output_limit_exceeded.
@@ -40,6 +43,9 @@ export interface RunOutcome {
   stoppedForOutput: boolean;
   output: CollectedOutput;
   durationMs: number;
+  /** The launcher's word that the compilation failed: the program never ran. */
+  compileFailed?: boolean;
+  compileMs?: number;
 }
 
 export function toRunResult({
@@ -48,6 +54,8 @@ export function toRunResult({
   stoppedForOutput,
   output,
   durationMs,
+  compileFailed = false,
+  compileMs,
 }: RunOutcome): RunResult {
   // The kill at the cap lands after the program may have exited by itself: the engine's
   // SIGKILL exit code tells which. A program that exits 137 itself reads as killed.
@@ -58,8 +66,9 @@ export function toRunResult({
     stdout: output.stdout,
     stderr: output.stderr,
     exitCode: killed ? null : exit.exitCode,
-    status: statusOf(exit, timedOut, output.truncated),
+    status: compileFailed ? 'compile_error' : statusOf(exit, timedOut, output.truncated),
     durationMs: Math.round(durationMs),
+    ...(compileMs === undefined ? {} : { compileMs }),
     truncated: output.truncated,
   };
 }

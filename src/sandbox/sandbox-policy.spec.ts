@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { loadAppConfig } from '../config/app-config.js';
 import { CONTAINER_LABELS } from './container-labels.js';
 import { toCreateOptions } from './engine/dockerode-engine.js';
-import { LAUNCHER_COMMAND } from './launcher/launcher.js';
+import { launcherCommand } from './launcher/launcher.js';
 import { SANDBOX_CONFIG } from './sandbox.config.js';
 import {
   GVISOR_HOST_TASKS,
@@ -63,7 +63,7 @@ describe('SandboxPolicy', () => {
       [MANAGED_LABEL]: 'true',
       [CONTAINER_LABELS.maxLifetimeMs]: String(maxLifetimeMs(policy, false)),
     });
-    expect(options.Cmd).toEqual([...LAUNCHER_COMMAND]);
+    expect(options.Cmd).toEqual(launcherCommand('python3'));
     expect(options.HostConfig?.LogConfig?.Type).toBe('none');
   });
 
@@ -111,7 +111,12 @@ describe('SandboxPolicy', () => {
 
 const MIB = 1024 * 1024;
 const policy = (runtime: string): SandboxPolicy => ({
+  language: 'python',
   image: 'safe-code-executor-python:3.11',
+  command: launcherCommand('python3'),
+  env: [],
+  compileTimeoutMs: 0,
+  execWorkDir: false,
   runtime,
   timeoutMs: 5000,
   memoryBytes: 128 * MIB,

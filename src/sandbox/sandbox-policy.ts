@@ -1,6 +1,12 @@
 import { CONTAINER_LABELS, POOL_LABEL_VALUE } from './container-labels.js';
 import type { ContainerSpec } from './engine/container-engine.js';
-import { LAUNCHER_COMMAND } from './launcher/launcher.js';
+import {
+  DEFAULT_LANGUAGE,
+  findRuntime,
+  RUNTIMES,
+  type RuntimeDefinition,
+} from '../runtimes/runtime-catalogue.js';
+import { launcherCommand } from './launcher/launcher.js';
 import { seccompProfileText } from './seccomp/seccomp-security-opt.js';
 import type { SandboxConfig } from './sandbox.config.js';
 
@@ -12,7 +18,20 @@ export const SANDBOX_USER = '65534:65534';
  * Built once from the validated configuration; `containerSpec` turns it into a container spec.
  */
 export interface SandboxPolicy {
+  /** The runtime (runtime-catalogue.ts) these containers run. */
+  readonly language: string;
   readonly image: string;
+  /** The container's command: the launcher, told how to run this language. */
+  readonly command: readonly string[];
+  /** The runtime's own environment, on top of the sandbox's. */
+  readonly env: readonly string[];
+  /** Limit of the compile step before the program's own clock starts; 0 without one. */
+  readonly compileTimeoutMs: number;
+  /**
+   * Whether files in the working directory may be executed: only where a compiler must leave
+   * the program there. Elsewhere /tmp is noexec, as before.
+   */
+  readonly execWorkDir: boolean;
   readonly runtime: string;
   readonly timeoutMs: number;
   readonly memoryBytes: number;
@@ -67,18 +86,49 @@ const RUN_OVERRUN_MS = 60_000;
  * removes it (and the pool replaces an idle one it removed).
  */
 export function maxLifetimeMs(policy: SandboxPolicy, pooled: boolean): number {
-  return (pooled ? policy.maxIdleMs : 0) + policy.timeoutMs + RUN_OVERRUN_MS;
+  return (
+    (pooled ? policy.maxIdleMs : 0) + policy.compileTimeoutMs + policy.timeoutMs + RUN_OVERRUN_MS
+  );
 }
 
 /** Injection token of the SandboxPolicy. */
 export const SANDBOX_POLICY = Symbol('SANDBOX_POLICY');
 
-export function sandboxPolicyFrom(config: SandboxConfig): SandboxPolicy {
+/**
+ * The policy of one runtime: the operator's limits (SANDBOX_*), the runtime's own defaults where
+ * the catalogue sets them, and its image (SANDBOX_IMAGE for python). A compiled runtime's
+ * container has the larger of its compile and run memory, for both steps.
+ */
+export function sandboxPolicyFrom(
+  config: SandboxConfig,
+  runtime: RuntimeDefinition = findRuntime(DEFAULT_LANGUAGE)!,
+): SandboxPolicy {
+  const { launch, limits, compileLimits } = runtime;
+  const memoryMb = Math.max(
+    limits.memoryMb ?? config.SANDBOX_MEMORY_MB,
+    compileLimits?.memoryMb ?? 0,
+  );
+  const command =
+    launch.kind === 'python'
+      ? launcherCommand(launch.interpreter)
+      : launcherCommand(launch.interpreter, {
+          sourceFile: runtime.sourceFile,
+          command: launch.command,
+          ...(launch.compile
+            ? { compile: launch.compile, compileTimeoutMs: compileLimits?.timeoutMs ?? 10_000 }
+            : {}),
+        });
   return {
-    image: config.SANDBOX_IMAGE,
+    language: runtime.language,
+    image: runtime.language === DEFAULT_LANGUAGE ? config.SANDBOX_IMAGE : runtime.image,
+    command,
+    env: runtime.env ?? [],
+    compileTimeoutMs:
+      launch.kind === 'exec' && launch.compile ? (compileLimits?.timeoutMs ?? 10_000) : 0,
+    execWorkDir: launch.kind === 'exec' && launch.compile !== undefined,
     runtime: config.SANDBOX_RUNTIME,
-    timeoutMs: config.SANDBOX_TIMEOUT_MS,
-    memoryBytes: config.SANDBOX_MEMORY_MB * MIB,
+    timeoutMs: limits.timeoutMs ?? config.SANDBOX_TIMEOUT_MS,
+    memoryBytes: memoryMb * MIB,
     nanoCpus: Math.round(config.SANDBOX_CPUS * 1e9),
     pidsLimit: config.SANDBOX_PIDS_LIMIT,
     outputLimitBytes: config.SANDBOX_OUTPUT_LIMIT_BYTES,
@@ -87,6 +137,16 @@ export function sandboxPolicyFrom(config: SandboxConfig): SandboxPolicy {
     fileSizeLimitBytes: config.SANDBOX_TMPFS_MB * MIB,
     maxIdleMs: POOLED_CONTAINER_MAX_IDLE_MS,
   };
+}
+
+/** Every runtime's policy, by language. */
+export type SandboxPolicies = ReadonlyMap<string, SandboxPolicy>;
+
+/** Injection token of the SandboxPolicies. */
+export const SANDBOX_POLICIES = Symbol('SANDBOX_POLICIES');
+
+export function sandboxPoliciesFrom(config: SandboxConfig): SandboxPolicies {
+  return new Map(RUNTIMES.map((runtime) => [runtime.language, sandboxPolicyFrom(config, runtime)]));
 }
 
 /** Environment of the program: nothing of the service's own is passed in. */
@@ -110,8 +170,8 @@ export function containerSpec(
   return {
     image: policy.image,
     runtime: policy.runtime,
-    command: [...LAUNCHER_COMMAND],
-    env: SANDBOX_ENV,
+    command: [...policy.command],
+    env: [...SANDBOX_ENV, ...policy.env],
     user: SANDBOX_USER,
     workingDir: '/tmp',
     hostname: 'sandbox',
@@ -124,7 +184,9 @@ export function containerSpec(
     memoryBytes: policy.memoryBytes,
     nanoCpus: policy.nanoCpus,
     pidsLimit: hostPidsLimit(policy),
-    tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpfsBytes},mode=1777` },
+    tmpfs: {
+      '/tmp': `rw,nosuid,nodev,${policy.execWorkDir ? 'exec' : 'noexec'},size=${policy.tmpfsBytes},mode=1777`,
+    },
     shmBytes: policy.tmpfsBytes,
     processLimits: [
       { name: 'nofile', soft: policy.openFilesLimit, hard: policy.openFilesLimit },

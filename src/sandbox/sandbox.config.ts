@@ -12,6 +12,7 @@ export const SANDBOX_CONFIG = configSlice('sandbox', [
   'SANDBOX_OUTPUT_LIMIT_BYTES',
   'SANDBOX_TMPFS_MB',
   'SANDBOX_POOL_SIZE',
+  'SANDBOX_POOL_SIZES',
   'INSTANCE_LEASE_MS',
   'ENGINE_TIMEOUT_MS',
 ] as const);

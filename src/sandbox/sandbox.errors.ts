@@ -11,14 +11,26 @@ export class EngineUnavailableError extends DomainError {
   }
 }
 
-/** The sandbox image is not present on the engine. */
+/** The sandbox image (of a runtime, when known) is not present on the engine. */
 export class SandboxImageMissingError extends DomainError {
-  constructor(readonly image: string) {
+  constructor(
+    readonly image: string,
+    readonly language?: string,
+  ) {
     super(
       'image_missing',
-      `The sandbox image "${image}" is missing on the Docker engine. Build it with: npm run sandbox:build`,
+      language === undefined || language === 'python'
+        ? `The sandbox image "${image}" is missing on the Docker engine. Build it with: npm run sandbox:build`
+        : `The ${language} runtime's image "${image}" is not built on the Docker engine. Build it with: npm run sandbox:ensure -- --runtime ${language}`,
       30,
     );
+  }
+}
+
+/** A run named a runtime this service does not have (requests are validated before this). */
+export class UnknownRuntimeError extends DomainError {
+  constructor(readonly language: string) {
+    super('unknown_language', `This service has no runtime for the language "${language}".`);
   }
 }
 

@@ -7,10 +7,15 @@ import { DockerodeLeaseStore } from './engine/dockerode-lease-store.js';
 import { InstanceIdentity } from './instance-identity.js';
 import { LEASE_STORE } from './lease-store.js';
 import { ContainerDisposer } from './pool/container-disposer.js';
-import { WarmPool } from './pool/warm-pool.js';
+import { WarmPools } from './pool/warm-pools.js';
 import { SandboxReadiness } from './sandbox-readiness.js';
 import { SANDBOX_CONFIG, type SandboxConfig } from './sandbox.config.js';
-import { SANDBOX_POLICY, sandboxPolicyFrom } from './sandbox-policy.js';
+import {
+  SANDBOX_POLICIES,
+  SANDBOX_POLICY,
+  sandboxPoliciesFrom,
+  type SandboxPolicies,
+} from './sandbox-policy.js';
 import { SandboxImageArchive } from './sandbox-image-archive.js';
 import { SandboxService } from './sandbox.service.js';
 
@@ -22,9 +27,15 @@ import { SandboxService } from './sandbox.service.js';
   providers: [
     SANDBOX_CONFIG.provider,
     {
-      provide: SANDBOX_POLICY,
+      provide: SANDBOX_POLICIES,
       inject: [SANDBOX_CONFIG.token],
-      useFactory: (config: SandboxConfig) => sandboxPolicyFrom(config),
+      useFactory: (config: SandboxConfig) => sandboxPoliciesFrom(config),
+    },
+    {
+      // The default runtime's (python): what readiness checks.
+      provide: SANDBOX_POLICY,
+      inject: [SANDBOX_POLICIES],
+      useFactory: (policies: SandboxPolicies) => policies.get('python'),
     },
     dockerClientProvider,
     ShortCallDeadline,
@@ -32,7 +43,7 @@ import { SandboxService } from './sandbox.service.js';
     { provide: LEASE_STORE, useClass: DockerodeLeaseStore },
     InstanceIdentity,
     ContainerDisposer,
-    WarmPool,
+    WarmPools,
     SandboxService,
     SandboxImageArchive,
     SandboxReadiness,

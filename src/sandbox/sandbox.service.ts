@@ -10,11 +10,13 @@ import { CONTAINER_ENGINE, type ContainerEngine } from './engine/container-engin
 import { InstanceIdentity } from './instance-identity.js';
 import { ContainerDisposer } from './pool/container-disposer.js';
 import type { ReadyContainer } from './pool/ready-container.js';
-import { WarmPool, type WarmPoolStats } from './pool/warm-pool.js';
+import type { WarmPoolStats } from './pool/warm-pool.js';
+import { WarmPools } from './pool/warm-pools.js';
 import { ProgramRun, type LiveProgramIO, type Program, type RunAttempt } from './program-run.js';
 import type { RunResult } from './run-result.js';
 import { SandboxImageArchive } from './sandbox-image-archive.js';
-import { containerSpec, SANDBOX_POLICY, type SandboxPolicy } from './sandbox-policy.js';
+import { containerSpec, SANDBOX_POLICIES, type SandboxPolicies } from './sandbox-policy.js';
+import { SandboxImageMissingError, UnknownRuntimeError } from './sandbox.errors.js';
 
 export interface RunOptions {
   /** Aborting (for example when the client hangs up) kills the container at once. */
@@ -37,8 +39,8 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
-    @Inject(SANDBOX_POLICY) private readonly policy: SandboxPolicy,
-    private readonly pool: WarmPool,
+    @Inject(SANDBOX_POLICIES) private readonly policies: SandboxPolicies,
+    private readonly pools: WarmPools,
     private readonly disposer: ContainerDisposer,
     private readonly identity: InstanceIdentity,
     private readonly image: SandboxImageArchive,
@@ -47,24 +49,35 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
   /** The image first (from SANDBOX_IMAGE_ARCHIVE if the engine lacks it), then the pool. */
   async onApplicationBootstrap(): Promise<void> {
     await this.image.ensure();
-    this.pool.start();
+    this.pools.start();
   }
 
-  /** Idle containers, hits and misses of the pool. */
+  /** Idle containers, hits and misses of the pools, added up. */
   poolStats(): WarmPoolStats {
-    return this.pool.stats();
+    return this.pools.stats();
   }
 
   /**
-   * Runs the program in a container of its own. Pooled containers carry only the instance
-   * labels: the request id reaches containers made on the spot (labels are fixed at creation),
-   * and the log line of each run ties it to its container either way.
+   * Runs the program in a container of its own, of its runtime (python unless it names
+   * another). Pooled containers carry only the instance labels: the request id reaches
+   * containers made on the spot (labels are fixed at creation), and the log line of each run
+   * ties it to its container either way.
    */
   async run(program: Program, options: RunOptions = {}): Promise<RunResult> {
+    const language = program.language ?? 'python';
+    const policy = this.policies.get(language);
+    if (!policy) throw new UnknownRuntimeError(language);
     const labels: Record<string, string> = { ...this.identity.labels };
     if (options.requestId !== undefined) labels[CONTAINER_LABELS.request] = options.requestId;
-    const onDemand = containerSpec(this.policy, { labels, pooled: false });
-    const container = await this.pool.acquire(onDemand);
+    const onDemand = containerSpec(policy, { labels, pooled: false });
+    const pool = this.pools.of(language);
+    const container = await pool.acquire(onDemand).catch((error: unknown) => {
+      // The engine knows the image, not the runtime: the message says what to build.
+      if (error instanceof SandboxImageMissingError) {
+        throw new SandboxImageMissingError(policy.image, language);
+      }
+      throw error;
+    });
     const attempt = await this.runAndDispose(container, program, options);
     if (attempt.programStarted || !container.pooled || options.signal?.aborted) {
       return attempt.result;
@@ -72,7 +85,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     // The pooled container died while it waited (host OOM, engine restart, killed from outside)
     // before the pool noticed: the program never ran, so it runs once more, in a new container.
     this.logger.warn(`pooled container ${container.id} died before its program started; retrying`);
-    const fresh = await this.pool.createOnDemand(onDemand);
+    const fresh = await pool.createOnDemand(onDemand);
     return (await this.runAndDispose(fresh, program, options)).result;
   }
 
@@ -92,7 +105,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
         container,
         program,
         this.engine,
-        this.policy,
+        this.policies.get(program.language ?? 'python')!,
         signal,
         live,
       ).execute();
@@ -122,10 +135,10 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.close();
+    await this.pools.close();
     await this.disposer.close();
-    if (this.pool.size > 0) {
-      const { hits, misses, discarded } = this.pool.stats();
+    const { size, hits, misses, discarded } = this.pools.stats();
+    if (size > 0) {
       this.logger.log(
         `container pool closed: ${hits} hits, ${misses} misses, ${discarded} idle containers died`,
       );

@@ -140,7 +140,7 @@ export class FakeEngine implements ContainerEngine {
     if (script.report) {
       const token = endTokenOf(container.received);
       const { exitCode, oomKills, ending = 'exit' } = script.report;
-      const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending}\x1e`;
+      const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending} 0\x1e`;
       stream.push(frame(1, report));
       stream.push(frame(2, report));
       if (script.exitsAfterReport) {

@@ -1,9 +1,11 @@
 import { loadAppConfig } from '../../src/config/app-config.js';
+import { RUNTIMES } from '../../src/runtimes/runtime-catalogue.js';
 import { InstanceIdentity } from '../../src/sandbox/instance-identity.js';
 import { ContainerDisposer } from '../../src/sandbox/pool/container-disposer.js';
-import { WarmPool } from '../../src/sandbox/pool/warm-pool.js';
+import type { WarmPool } from '../../src/sandbox/pool/warm-pool.js';
+import { WarmPools } from '../../src/sandbox/pool/warm-pools.js';
 import { SANDBOX_CONFIG } from '../../src/sandbox/sandbox.config.js';
-import { sandboxPolicyFrom, type SandboxPolicy } from '../../src/sandbox/sandbox-policy.js';
+import { sandboxPoliciesFrom, type SandboxPolicy } from '../../src/sandbox/sandbox-policy.js';
 import { SandboxImageArchive } from '../../src/sandbox/sandbox-image-archive.js';
 import { SandboxService } from '../../src/sandbox/sandbox.service.js';
 import type { FakeEngine } from './fake-engine.js';
@@ -13,7 +15,9 @@ export const FAST_RETRIES = { min: 5, max: 20 };
 
 export interface SandboxFixture {
   service: SandboxService;
+  /** Python's pool. */
   pool: WarmPool;
+  pools: WarmPools;
   disposer: ContainerDisposer;
   identity: InstanceIdentity;
   policy: SandboxPolicy;
@@ -29,21 +33,28 @@ export function sandboxFixture(
   engine: FakeEngine,
   env: Record<string, string> = {},
 ): SandboxFixture {
-  const config = SANDBOX_CONFIG.from(loadAppConfig(env));
-  const policy = sandboxPolicyFrom(config);
+  // Python's pool only, unless the test says otherwise: the others would fill the fake engine.
+  const onlyPython = RUNTIMES.filter((runtime) => runtime.language !== 'python')
+    .map((runtime) => `${runtime.language}=0`)
+    .join(',');
+  const config = SANDBOX_CONFIG.from(loadAppConfig({ SANDBOX_POOL_SIZES: onlyPython, ...env }));
+  const policies = sandboxPoliciesFrom(config);
+  const policy = policies.get('python')!;
   const identity = new InstanceIdentity();
   const disposer = new ContainerDisposer(engine, FAST_RETRIES);
-  const pool = new WarmPool(engine, disposer, policy, identity, config, FAST_RETRIES);
+  const pools = new WarmPools(engine, disposer, policies, identity, config, FAST_RETRIES);
+  const pool = pools.of('python');
   const image = new SandboxImageArchive(engine, config);
-  const service = new SandboxService(engine, policy, pool, disposer, identity, image);
+  const service = new SandboxService(engine, policies, pools, disposer, identity, image);
   return {
     service,
     pool,
+    pools,
     disposer,
     identity,
     policy,
     close: async () => {
-      await pool.close();
+      await pools.close();
       await disposer.close();
     },
   };

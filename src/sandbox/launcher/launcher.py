@@ -21,14 +21,19 @@
 # as the backstop). With the report on both streams all the program's output is in, so the service
 # need not wait for the engine. The report follows the child's whole exit, C stdio buffers flushed
 # at exit included.
-import atexit, builtins, ctypes, importlib.machinery, io, os, signal, sys, threading, time, types
+import atexit, builtins, ctypes, importlib.machinery, io, json, os, signal, subprocess, sys, threading, time, types
 
 TOKEN_BYTES = 32
 # In a sandbox (the container's command passes --sandbox) the launcher is alone with the
 # program's processes, under a user of their own: at the time limit kill(-1) reaches every one of
 # them, however they detached. Anywhere else (the unit tests run it on a host) that would kill
 # all of the user's processes, so it kills the program's process group only.
-IN_SANDBOX = sys.argv[1:2] == ["--sandbox"]
+IN_SANDBOX = "--sandbox" in sys.argv[1:]
+# How to run a program that is not Python (runtime-catalogue.ts, launcherCommand): the source
+# file's name, the compiler's argv and limit if it has one, and the argv that runs it. Without
+# it, the program is Python and runs in this interpreter.
+LAUNCH = json.loads(sys.argv[sys.argv.index("--launch") + 1]) if "--launch" in sys.argv else None
+WORKDIR = "/tmp"
 REPLACED_STREAMS = []
 PR_SET_DUMPABLE = 4
 libc = ctypes.CDLL(None, use_errno=True)
@@ -112,6 +117,61 @@ def run_program(main, source):
     finish(0)
 
 
+def write_file(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    write_all(fd, data)
+    os.close(fd)
+
+
+def run_other(header, source):
+    """In the child, for a program that is not Python: its source into its file, its compiler
+    (if it has one) within the compile limit, then the program itself in place of this process
+    (same pid, so the parent's wait and limit apply to it). Never returns."""
+    write_file(os.path.join(WORKDIR, LAUNCH["sourceFile"]), source)
+    os.write(1, b"\x06")  # from here on every byte is the run's: the compiler's messages too
+    compile_ms = 0
+    status = 0
+    if LAUNCH.get("compile"):
+        began = time.monotonic_ns()
+        status = compile_program()
+        compile_ms = (time.monotonic_ns() - began) // 1_000_000
+    # The program's clock starts after its compilation: "<header> <start> <compile ms> <failed>".
+    write_all(read_write, b"%s %d %d %d\n" % (header, time.monotonic_ns(), compile_ms, status != 0))
+    os.close(read_write)
+    if status != 0:
+        os.write(DONE_FD, b"%d %d\n" % (os.getpid(), status))
+        os._exit(status)
+    try:
+        os.execvp(LAUNCH["command"][0], LAUNCH["command"])
+    except OSError as error:
+        os.write(2, b"launcher: cannot run %s: %s\n" % (LAUNCH["command"][0].encode(), error.strerror.encode()))
+        os._exit(127)
+
+
+def compile_program():
+    """Runs the compiler on the program (its messages are the run's output), within the compile
+    limit; returns its status, non-zero when the program cannot run."""
+    limit_ms = LAUNCH["compileTimeoutMs"]
+    try:
+        compiler = subprocess.Popen(
+            LAUNCH["compile"], cwd=WORKDIR, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    except OSError as error:
+        os.write(2, b"launcher: cannot run the compiler: %s\n" % error.strerror.encode())
+        return 127
+    try:
+        status = compiler.wait(timeout=limit_ms / 1000)
+    except subprocess.TimeoutExpired:
+        os.killpg(compiler.pid, signal.SIGKILL)
+        compiler.wait()
+        os.write(2, b"compilation stopped: it took longer than %d ms\n" % limit_ms)
+        return 124
+    if status < 0:
+        os.write(2, b"compilation stopped: the compiler was killed by signal %d\n" % -status)
+        return 128 - status
+    return status
+
+
 def exit_status(code):
     """The status python3 exits with for `sys.exit(code)` (Python/pythonrun.c)."""
     if code is None:
@@ -188,7 +248,7 @@ if child == 0:
     os.close(stdin_write)
     os.close(read_read)
     os.close(done_read)
-    main_module = become_program()
+    main_module = become_program() if LAUNCH is None else None
     header = b""
     while not header.endswith(b"\n"):
         byte = os.read(0, 1)
@@ -200,11 +260,11 @@ if child == 0:
     # The launcher's own stdin (the token in it) is never the program's: its stdin is the relay.
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
+    if LAUNCH is not None:
+        run_other(header.strip(), source)
     started = time.monotonic_ns()
-    fd = os.open("/tmp/main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    write_all(fd, source)
-    os.close(fd)
-    write_all(read_write, b"%s %d\n" % (header.strip(), started))
+    write_file("/tmp/main.py", source)
+    write_all(read_write, b"%s %d 0 0\n" % (header.strip(), started))
     os.close(read_write)
     os.write(1, b"\x06")
     run_program(main_module, source)
@@ -218,11 +278,22 @@ token_box = []
 token_ready = threading.Event()
 
 
+compile_box = [0, False]  # the compilation's milliseconds, and whether it failed
+
+
 def report_and_exit(exit_code, ending):
     """Writes the end report once (whichever of the two ends below comes first) and exits."""
     reporting.acquire()
-    token_ready.wait()
-    report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s\x1e" % (exit_code, oom_kills(), ending)
+    token_ready.wait()  # set after the child's news: compile_box is known
+    compile_ms, compile_failed = compile_box
+    if compile_failed:
+        ending = b"compile"
+    report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s %d\x1e" % (
+        exit_code,
+        oom_kills(),
+        ending,
+        compile_ms,
+    )
     for out in (1, 2):
         try:
             write_all(out, report)
@@ -288,7 +359,8 @@ while True:
 os.close(read_read)
 if not news:
     sys.exit("launcher: no program received")
-_length, limit_ms, started = news.split()
+_length, limit_ms, started, compile_ms, compile_failed = news.split()
+compile_box[:] = [int(compile_ms), compile_failed == b"1"]
 
 # Signals meant for the program (tini forwards SIGTERM and others to its child, this process)
 # reach it as if it were still the launcher's own process.

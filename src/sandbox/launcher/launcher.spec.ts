@@ -1,6 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { frameProgram, LAUNCHER_SOURCE } from './launcher.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { frameProgram, LAUNCHER_SOURCE, type ExecLaunch } from './launcher.js';
 
 const TOKEN = 'f00d'.repeat(8);
 
@@ -30,7 +33,7 @@ describe('the launcher', () => {
   }
   /** The end report (program-end.ts); the OOM count depends on the host, so any number. */
   const report = (status: number, ending = 'exit') =>
-    new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+ ${ending}\x1e$`);
+    new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+ ${ending} \\d+\x1e$`);
 
   it('hands the program exactly its own stdin, between its start marker and its end report', () => {
     const run = launch('import sys\nprint(repr(sys.stdin.read()))', 'line 1\nline 2 😀');
@@ -57,7 +60,7 @@ describe('the launcher', () => {
   it('reports 1 after the traceback of an uncaught exception', () => {
     const run = launch('raise ValueError("boom")');
     expect(run.stderr).toMatch(
-      new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+ exit\x1e$`),
+      new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+ exit 0\x1e$`),
     );
     expect(run.status).toBe(1);
   });
@@ -132,7 +135,7 @@ describe('the launcher', () => {
     );
     expect(Date.now() - started).toBeLessThan(20_000); // not the 30 s of the sleep
     expect(run.stdout).toMatch(
-      new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time\x1e$`),
+      new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0\x1e$`),
     );
     expect(run.status).toBe(137);
   });
@@ -169,7 +172,7 @@ describe('the launcher', () => {
       ].join('\n'),
     );
     expect(run.stdout).toMatch(
-      new RegExp(`^\u0006before\n\x1eSCE-END ${TOKEN} 42 -?\\d+ exit\x1e$`),
+      new RegExp(`^\u0006before\n\x1eSCE-END ${TOKEN} 42 -?\\d+ exit 0\x1e$`),
     );
     expect(run.status).toBe(42);
   });
@@ -177,5 +180,75 @@ describe('the launcher', () => {
   it('says `exit` for a program killed by a signal of its own before the limit', () => {
     const run = launch('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)', '', 5000);
     expect(run.stdout).toMatch(report(137, 'exit'));
+  });
+
+  describe('for a language other than Python (--launch)', () => {
+    const dirs: string[] = [];
+    afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+    /** The launcher with `launch`, its working directory a fresh one of the host's. */
+    function launchOther(launch: ExecLaunch, program: string, stdin = '', timeLimitMs = 30_000) {
+      const dir = mkdtempSync(join(tmpdir(), 'launcher-spec-'));
+      dirs.push(dir);
+      const script = LAUNCHER_SOURCE.replace(
+        'WORKDIR = "/tmp"',
+        `WORKDIR = ${JSON.stringify(dir)}`,
+      );
+      const run = spawnSync(
+        'python3',
+        ['-I', '-S', '-c', script, '--launch', JSON.stringify(launch)],
+        { input: frameProgram(program, stdin, TOKEN, timeLimitMs), cwd: dir },
+      );
+      return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
+    }
+    const shell: ExecLaunch = { sourceFile: 'main.sh', command: ['sh', 'main.sh'] };
+    const c: ExecLaunch = {
+      sourceFile: 'main.c',
+      compile: ['gcc', '-O0', '-o', 'main', 'main.c'],
+      compileTimeoutMs: 20_000,
+      command: ['./main'],
+    };
+
+    it('writes the source to its file and runs the command in its place, with its stdin', () => {
+      const run = launchOther(shell, 'read name\necho "hi $name from $0"\nexit 5', 'Ada\n');
+      expect(run.stdout).toMatch(new RegExp(`^\u0006hi Ada from main.sh\n\x1eSCE-END ${TOKEN} 5 `));
+      expect(run.stdout).toMatch(report(5));
+      expect(run.status).toBe(5);
+    });
+
+    it('kills it at the time limit', () => {
+      const run = launchOther(shell, 'echo looping\nwhile :; do :; done', '', 300);
+      expect(run.stdout).toMatch(
+        new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0\x1e$`),
+      );
+    });
+
+    it('compiles first, reports the compile time, then runs the program with its stdin', () => {
+      const run = launchOther(
+        c,
+        '#include <stdio.h>\nint main(void) { int n; scanf("%d", &n); printf("%d\\n", n * 2); return 0; }',
+        '21',
+      );
+      expect(run.stdout).toMatch(
+        new RegExp(`^\u000642\n\x1eSCE-END ${TOKEN} 0 -?\\d+ exit \\d+\x1e$`),
+      );
+      const compileMs = Number(new RegExp(`exit (\\d+)\x1e$`).exec(run.stdout)?.[1]);
+      expect(compileMs).toBeGreaterThan(0);
+    });
+
+    it('reports `compile` with the compiler’s messages when compilation fails, and never runs it', () => {
+      const run = launchOther(c, 'int main(void) { return nope; }');
+      expect(run.stderr).toMatch(/main\.c:1:\d+: error: .nope. undeclared/);
+      expect(run.stdout).toMatch(
+        new RegExp(`^\u0006\x1eSCE-END ${TOKEN} 1 -?\\d+ compile \\d+\x1e$`),
+      );
+    });
+
+    it('stops a compilation at its own limit', () => {
+      const slow = { ...c, compile: ['sh', '-c', 'sleep 5'], compileTimeoutMs: 200 };
+      const run = launchOther(slow, 'int main(void) { return 0; }');
+      expect(run.stderr).toMatch(/compilation stopped: it took longer than 200 ms/);
+      expect(run.stdout).toMatch(report(124, 'compile'));
+    });
   });
 });

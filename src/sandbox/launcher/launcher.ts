@@ -7,18 +7,32 @@ import { join } from 'node:path';
  */
 export const LAUNCHER_SOURCE = readFileSync(join(import.meta.dirname, 'launcher.py'), 'utf8');
 
+/** How the launcher runs a program that is not Python (launcher.py reads it from `--launch`). */
+export interface ExecLaunch {
+  sourceFile: string;
+  /** The compiler's argv, run in the working directory before the program. */
+  compile?: readonly string[];
+  compileTimeoutMs?: number;
+  command: readonly string[];
+}
+
 /**
- * The command of every sandbox container. `--sandbox` tells the launcher it is alone with the
+ * The command of a sandbox container. `--sandbox` tells the launcher it is alone with the
  * program under a user of their own, so that at the time limit it may kill every process it can
- * signal (launcher.py); the unit tests, which run it on a host, leave it out.
+ * signal (launcher.py); the unit tests, which run it on a host, leave it out. `interpreter` is
+ * the python3 that runs the launcher (and a Python program in it); `exec` is given for every
+ * other language.
  */
-export const LAUNCHER_COMMAND: readonly string[] = [
-  'python3',
-  '-u',
-  '-c',
-  LAUNCHER_SOURCE,
-  '--sandbox',
-];
+export function launcherCommand(interpreter: string, exec?: ExecLaunch): string[] {
+  return [
+    interpreter,
+    '-u',
+    '-c',
+    LAUNCHER_SOURCE,
+    '--sandbox',
+    ...(exec ? ['--launch', JSON.stringify(exec)] : []),
+  ];
+}
 
 /**
  * Byte the launcher writes on stdout once it holds the whole program, just before running it.

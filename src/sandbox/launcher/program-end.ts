@@ -1,6 +1,6 @@
 /**
  * The launcher's report that the program has ended, written as the very last thing on both
- * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills> <exit|time>\x1e`. With it on both
+ * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills> <exit|time|compile> <compile ms>\x1e`. With it on both
  * streams, everything the program wrote before it has arrived (each pipe keeps its order), so
  * the service can answer without waiting for the engine to process the container's exit.
  * The token is new for every run, and the program never holds it (launcher.py reads it only after
@@ -11,13 +11,18 @@ export interface ProgramEnd {
   exitCode: number;
   /** OOM kills in the container's memory cgroup so far; -1 when the launcher could not tell. */
   oomKills: number;
-  /** `time`: the launcher killed the program at the time limit; `exit`: it ended by itself. */
-  ending: 'exit' | 'time';
+  /**
+   * `time`: the launcher killed the program at the time limit; `exit`: it ended by itself;
+   * `compile`: its compilation failed (or passed the compile limit), so it never ran.
+   */
+  ending: 'exit' | 'time' | 'compile';
+  /** How long the compilation took (0 for a runtime without one). */
+  compileMs: number;
 }
 
 const SEPARATOR = 0x1e;
-/** Longest report after its prefix: "255 4294967295 exit" and some room. */
-const MAX_FIELDS_BYTES = 32;
+/** Longest report after its prefix: "255 4294967295 compile 4294967295" and some room. */
+const MAX_FIELDS_BYTES = 48;
 const EMPTY = Buffer.alloc(0);
 
 export function programEndPrefix(token: string): Buffer {
@@ -93,9 +98,14 @@ export class ProgramEndScanner {
 }
 
 function parseFields(text: string): ProgramEnd | undefined {
-  const match = /^(\d{1,3}) (-1|\d{1,10}) (exit|time)$/.exec(text);
+  const match = /^(\d{1,3}) (-1|\d{1,10}) (exit|time|compile) (\d{1,10})$/.exec(text);
   if (!match) return undefined;
   const exitCode = Number(match[1]);
   if (exitCode > 255) return undefined;
-  return { exitCode, oomKills: Number(match[2]), ending: match[3] as ProgramEnd['ending'] };
+  return {
+    exitCode,
+    oomKills: Number(match[2]),
+    ending: match[3] as ProgramEnd['ending'],
+    compileMs: Number(match[4]),
+  };
 }

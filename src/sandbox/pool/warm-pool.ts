@@ -1,13 +1,8 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import {
-  CONTAINER_ENGINE,
-  type ContainerEngine,
-  type ContainerSpec,
-} from '../engine/container-engine.js';
-import { InstanceIdentity } from '../instance-identity.js';
-import { SANDBOX_CONFIG, type SandboxConfig } from '../sandbox.config.js';
-import { containerSpec, SANDBOX_POLICY, type SandboxPolicy } from '../sandbox-policy.js';
-import { ContainerDisposer } from './container-disposer.js';
+import { Logger } from '@nestjs/common';
+import type { ContainerEngine, ContainerSpec } from '../engine/container-engine.js';
+import type { InstanceIdentity } from '../instance-identity.js';
+import { containerSpec, type SandboxPolicy } from '../sandbox-policy.js';
+import type { ContainerDisposer } from './container-disposer.js';
 import { prepareContainer, type ReadyContainer } from './ready-container.js';
 import {
   DEFAULT_RETRY_DELAYS,
@@ -21,7 +16,7 @@ export const POOL_RETRY_DELAYS = Symbol('POOL_RETRY_DELAYS');
 
 /** What /metrics (or anyone) can read about the pool. */
 export interface WarmPoolStats {
-  /** Target number of idle containers (SANDBOX_POOL_SIZE); 0 means the pool is off. */
+  /** Target number of idle containers (SANDBOX_POOL_SIZE(S)); 0 means the pool is off. */
   size: number;
   /** Started containers waiting for a program right now. */
   idle: number;
@@ -43,17 +38,17 @@ interface IdleContainer {
 }
 
 /**
- * Keeps SANDBOX_POOL_SIZE containers created, started and waiting for a program, so a run does
+ * Keeps `size` containers of one runtime created, started and waiting for a program, so a run does
  * not wait for the engine to create and start one. Every container serves exactly one program
  * and is then removed (ContainerDisposer): nothing is ever reused between programs. The pool
  * refills one container at a time in the background (a refill never competes with more than
  * one engine create/start), keeps retrying with back-off while the engine is down, and replaces
  * idle containers that die.
  */
-@Injectable()
 export class WarmPool {
-  readonly size: number;
-  private readonly logger = new Logger(WarmPool.name);
+  readonly language: string;
+  readonly image: string;
+  private readonly logger: Logger;
   private readonly idle: IdleContainer[] = [];
   private warming: Promise<void> | undefined;
   private readonly sleeper = new InterruptibleSleep();
@@ -62,16 +57,16 @@ export class WarmPool {
   private discarded = 0;
 
   constructor(
-    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    private readonly engine: ContainerEngine,
     private readonly disposer: ContainerDisposer,
-    @Inject(SANDBOX_POLICY) private readonly policy: SandboxPolicy,
+    private readonly policy: SandboxPolicy,
     private readonly identity: InstanceIdentity,
-    @Inject(SANDBOX_CONFIG.token) config: SandboxConfig,
-    @Optional()
-    @Inject(POOL_RETRY_DELAYS)
+    readonly size: number,
     private readonly delays: RetryDelays = DEFAULT_RETRY_DELAYS,
   ) {
-    this.size = config.SANDBOX_POOL_SIZE;
+    this.logger = new Logger(`${WarmPool.name}(${policy.language})`);
+    this.language = policy.language;
+    this.image = policy.image;
     // A container was used up: top the pool up (after the run's answer, not during its program).
     disposer.onDispose(() => this.refill());
   }
