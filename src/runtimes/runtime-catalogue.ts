@@ -93,7 +93,7 @@ export const RUNTIMES: readonly RuntimeDefinition[] = [
     // another python3 first on PATH).
     launch: { kind: 'python', interpreter: '/usr/bin/python3' },
     // numpy, pandas and matplotlib take about 100 MB between them once imported.
-    limits: { memoryMb: 512, timeoutMs: 10_000 },
+    limits: { memoryMb: 512 },
     env: ['MPLBACKEND=Agg'],
   },
   {

@@ -131,21 +131,21 @@ export const attackId = (attack: Attack): string => `${attack.category}/${attack
 
 export const MIB = 1024 * 1024;
 
-/** An attack that sends one Python program and judges its RunResult. */
+/** An attack that sends one program (Python unless `options.language`) and judges its RunResult. */
 export function program(
   category: Category,
   name: string,
   expected: string,
   code: string | ((context: AttackContext) => string),
   judge: (result: RunResult, verdict: Verdict, context: AttackContext) => void,
-  options: { stdin?: string; before?: string } = {},
+  options: { stdin?: string; before?: string; language?: string } = {},
 ): Attack {
   const source = (context: AttackContext) => (typeof code === 'string' ? code : code(context));
   return {
     category,
     name,
     expected,
-    request: (context) => runRequest(source(context), options.stdin),
+    request: (context) => runRequest(source(context), options.stdin, options.language),
     before: options.before === undefined ? undefined : () => runRequest(options.before ?? ''),
     judge: (exchange: Exchange, verdict: Verdict, context: AttackContext) => {
       const result = resultOf(exchange, verdict);
@@ -181,9 +181,13 @@ export function killedAtTimeLimit(
 }
 
 /** JSON body of POST /run for a program. */
-export function runRequest(code: string, stdin?: string): AttackRequest {
+export function runRequest(code: string, stdin?: string, language?: string): AttackRequest {
   return {
-    body: JSON.stringify(stdin === undefined ? { code } : { code, stdin }),
+    body: JSON.stringify({
+      code,
+      ...(stdin === undefined ? {} : { stdin }),
+      ...(language === undefined ? {} : { language }),
+    }),
     headers: { 'content-type': 'application/json' },
   };
 }

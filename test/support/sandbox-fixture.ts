@@ -1,5 +1,4 @@
 import { loadAppConfig } from '../../src/config/app-config.js';
-import { RUNTIMES } from '../../src/runtimes/runtime-catalogue.js';
 import { InstanceIdentity } from '../../src/sandbox/instance-identity.js';
 import { ContainerDisposer } from '../../src/sandbox/pool/container-disposer.js';
 import type { WarmPool } from '../../src/sandbox/pool/warm-pool.js';
@@ -9,6 +8,7 @@ import { sandboxPoliciesFrom, type SandboxPolicy } from '../../src/sandbox/sandb
 import { SandboxImageArchive } from '../../src/sandbox/sandbox-image-archive.js';
 import { SandboxService } from '../../src/sandbox/sandbox.service.js';
 import type { FakeEngine } from './fake-engine.js';
+import { ONLY_PYTHON_POOLED } from './service.js';
 
 /** Short back-off, so unit tests of outages take milliseconds. */
 export const FAST_RETRIES = { min: 5, max: 20 };
@@ -34,10 +34,9 @@ export function sandboxFixture(
   env: Record<string, string> = {},
 ): SandboxFixture {
   // Python's pool only, unless the test says otherwise: the others would fill the fake engine.
-  const onlyPython = RUNTIMES.filter((runtime) => runtime.language !== 'python')
-    .map((runtime) => `${runtime.language}=0`)
-    .join(',');
-  const config = SANDBOX_CONFIG.from(loadAppConfig({ SANDBOX_POOL_SIZES: onlyPython, ...env }));
+  const config = SANDBOX_CONFIG.from(
+    loadAppConfig({ SANDBOX_POOL_SIZES: ONLY_PYTHON_POOLED, ...env }),
+  );
   const policies = sandboxPoliciesFrom(config);
   const policy = policies.get('python')!;
   const identity = new InstanceIdentity();

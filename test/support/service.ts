@@ -1,3 +1,4 @@
+import { RUNTIMES } from '../../src/runtimes/runtime-catalogue.js';
 import Docker from 'dockerode';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,16 +37,30 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** SANDBOX_POOL_SIZES that leaves every runtime but python without a pool. */
+export const ONLY_PYTHON_POOLED = RUNTIMES.filter((runtime) => runtime.language !== 'python')
+  .map((runtime) => `${runtime.language}=0`)
+  .join(',');
+
 /**
  * Starts the built service (dist/src/main.js, as `npm start` runs it) on a free port with
  * the environment plus `env`, and waits until it listens. Rate limiting is raised unless a
- * test sets it, so suites that send many requests test the sandbox, not the limiter.
+ * test sets it, so suites that send many requests test the sandbox, not the limiter. Only
+ * python has a warm pool unless a test sets SANDBOX_POOL_SIZES: the suites of other runtimes
+ * set their own, and the rest need not wait for seven more containers at every start.
  * With HARNESS_FAULTS in `env` it starts the fault harness instead (fault-harness.mjs).
  */
 export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
   const entry = env.HARNESS_FAULTS ? FAULT_HARNESS : MAIN;
   const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT: '100000', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      RATE_LIMIT: '100000',
+      SANDBOX_POOL_SIZES: ONLY_PYTHON_POOLED,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -5,7 +5,28 @@ import { killedAtTimeLimit, program, type Attack } from '../attack-kit.js';
  * Run by test/hostile/cpu-time.e2e-spec.ts and by `npm run experiments`.
  */
 
+/** A loop that never ends, in every language but Python (whose loops are below). */
+const LOOPS: Record<string, string> = {
+  'python-scientific': 'import numpy\nwhile True:\n    numpy.ones(10).sum()',
+  javascript: 'for (;;) {}',
+  bash: 'while :; do :; done',
+  c: 'int main(void) { for (;;) {} }',
+  cpp: 'int main() { for (;;) {} }',
+  ruby: 'loop {}',
+  php: '<?php for (;;) {}',
+};
+
 export const cpuTimeAttacks: Attack[] = [
+  ...Object.entries(LOOPS).map(([language, code]) =>
+    program(
+      'cpu-time',
+      `busy loop in ${language}`,
+      'timeout at the limit',
+      code,
+      killedAtTimeLimit,
+      { language },
+    ),
+  ),
   program(
     'cpu-time',
     'busy loop',

@@ -41,6 +41,24 @@ function heldWithinMemory(result: RunResult, verdict: Verdict, context: AttackCo
 export const memoryAttacks: Attack[] = [
   program(
     'memory',
+    'allocation bomb in Node.js',
+    'killed at the memory limit, outside V8’s heap as inside',
+    'const keep = [];\nfor (;;) keep.push(Buffer.alloc(1 << 20, 1), new Array(1 << 16).fill(1.5));',
+    (result, verdict, context) => {
+      verdict.oneOf(result.status, ['memory_exceeded', 'runtime_error'], 'status');
+      if (result.status === 'runtime_error') {
+        // V8 may give up first ("heap out of memory", SIGABRT), or gVisor miss the OOM record.
+        verdict.ok(
+          /heap out of memory/.test(result.stderr) ||
+            (context.limits.runtime === 'runsc' && result.exitCode === 128 + 9),
+          `a runtime_error is V8's own out-of-memory (exit ${result.exitCode})`,
+        );
+      }
+    },
+    { language: 'javascript' },
+  ),
+  program(
+    'memory',
     'one 1 GiB allocation',
     'memory_exceeded, or a MemoryError (runtime_error); never a success',
     'data = bytearray(1024 * 1024 * 1024)\nprint("allocated", len(data))',

@@ -69,6 +69,28 @@ export const processAttacks: Attack[] = [
   ),
   program(
     'processes',
+    'fork bomb in a bash program',
+    'contained by the PID limit, killed at the time limit',
+    ':(){ :|:& };:\nsleep 3600',
+    (result, verdict, context) => {
+      if (bombEndedUnderGvisor(result, verdict, context)) return;
+      killedAtTimeLimit(result, verdict, context);
+    },
+    { language: 'bash' },
+  ),
+  program(
+    'processes',
+    'fork bomb in a C program',
+    'forks fail at the PID limit; the bomb is killed at the time limit',
+    '#include <unistd.h>\nint main(void) { for (;;) fork(); }',
+    (result, verdict, context) => {
+      if (bombEndedUnderGvisor(result, verdict, context)) return;
+      killedAtTimeLimit(result, verdict, context);
+    },
+    { language: 'c' },
+  ),
+  program(
+    'processes',
     'dash fork bomb via subprocess',
     'contained by the PID limit, killed at the time limit',
     'import subprocess\nsubprocess.run(["/bin/sh", "-c", "b(){ b | b & }; b; sleep 3600"])',

@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { RUNTIMES } from '../src/runtimes/runtime-catalogue.js';
+import { startService, type RunningService } from './support/service.js';
+
+/**
+ * Every runtime of the catalogue on the real engine: its image must be built
+ * (`npm run sandbox:ensure -- --all`, as .ci/run does). Each runtime has one warm container, so
+ * these runs go through the pool as users' runs do; the pool-off hostile run covers cold starts.
+ */
+
+interface RuntimeCases {
+  hello: string;
+  /** Reads a name and a number from stdin ("Ada\n21\n"), prints "Ada 42". */
+  echo: string;
+  /** Fails at run time, printing "boom" on stderr. */
+  crash: string;
+  /** Never ends. */
+  loop: string;
+  /** Takes far more memory than its limit. */
+  hog: string;
+  /** Does not compile (compiled runtimes only). */
+  broken?: string;
+}
+
+const CASES: Record<string, RuntimeCases> = {
+  python: {
+    hello: 'print("hello from python")',
+    echo: 'name = input()\nn = int(input())\nprint(name, n * 2)',
+    crash: 'import sys\nprint("boom", file=sys.stderr)\nsys.exit(3)',
+    loop: 'while True:\n    pass',
+    hog: 'x = bytearray(1024 * 1024 * 1024)',
+  },
+  'python-scientific': {
+    hello: 'import numpy as np\nprint("hello from python-scientific", int(np.arange(4).sum()))',
+    echo: 'import numpy as np\nname = input()\nn = np.int64(input())\nprint(name, n * 2)',
+    crash: 'import sys\nprint("boom", file=sys.stderr)\nsys.exit(3)',
+    loop: 'while True:\n    pass',
+    hog: 'import numpy as np\nx = np.ones(400_000_000)',
+  },
+  javascript: {
+    hello: 'console.log("hello from javascript")',
+    echo: [
+      'const [name, n] = require("fs").readFileSync(0, "utf8").trim().split("\\n");',
+      'console.log(name, Number(n) * 2);',
+    ].join('\n'),
+    crash: 'console.error("boom");\nprocess.exit(3);',
+    loop: 'for (;;) {}',
+    hog: 'const keep = [];\nfor (;;) keep.push(Buffer.alloc(1 << 20, 1));',
+  },
+  bash: {
+    hello: 'echo "hello from bash"',
+    echo: 'read name\nread n\necho "$name $((n * 2))"',
+    crash: 'echo boom >&2\nexit 3',
+    loop: 'while :; do :; done',
+    hog: 'a=x\nwhile :; do a=$a$a; done',
+  },
+  c: {
+    hello: '#include <stdio.h>\nint main(void) { puts("hello from c"); return 0; }',
+    echo: [
+      '#include <stdio.h>',
+      'int main(void) { char name[32]; int n; scanf("%31s %d", name, &n); printf("%s %d\\n", name, n * 2); return 0; }',
+    ].join('\n'),
+    crash: '#include <stdio.h>\nint main(void) { fputs("boom\\n", stderr); return 3; }',
+    loop: 'int main(void) { for (;;) {} }',
+    hog: [
+      '#include <stdlib.h>',
+      '#include <string.h>',
+      'int main(void) { for (;;) { char *p = malloc(1 << 20); if (!p) return 1; memset(p, 1, 1 << 20); } }',
+    ].join('\n'),
+    broken: 'int main(void) { return undeclared_name; }',
+  },
+  cpp: {
+    hello: '#include <iostream>\nint main() { std::cout << "hello from cpp" << std::endl; }',
+    echo: [
+      '#include <iostream>',
+      '#include <string>',
+      'int main() { std::string name; int n; std::cin >> name >> n; std::cout << name << " " << n * 2 << "\\n"; }',
+    ].join('\n'),
+    crash: '#include <iostream>\nint main() { std::cerr << "boom\\n"; return 3; }',
+    loop: 'int main() { for (;;) {} }',
+    hog: [
+      '#include <vector>',
+      'int main() { std::vector<std::vector<char>> keep; for (;;) keep.emplace_back(1 << 20, 1); }',
+    ].join('\n'),
+    broken: 'int main() { return undeclared_name; }',
+  },
+  ruby: {
+    hello: 'puts "hello from ruby"',
+    echo: 'name = gets.strip\nn = gets.to_i\nputs "#{name} #{n * 2}"',
+    crash: 'warn "boom"\nexit 3',
+    loop: 'loop {}',
+    hog: 'keep = []\nloop { keep << ("a" * (1 << 20)) }',
+  },
+  php: {
+    hello: '<?php echo "hello from php\\n";',
+    echo: '<?php $name = trim(fgets(STDIN)); $n = (int) fgets(STDIN); echo "$name " . ($n * 2) . "\\n";',
+    crash: '<?php fwrite(STDERR, "boom\\n"); exit(3);',
+    loop: '<?php for (;;) {}',
+    hog: '<?php ini_set("memory_limit", "-1"); $keep = []; for (;;) $keep[] = str_repeat("a", 1 << 20);',
+  },
+};
+
+interface RunBody {
+  status: string;
+  output: string;
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  durationMs: number;
+  compileMs?: number;
+}
+
+describe('runtimes: every language of the catalogue on the real engine', () => {
+  let t: RunningService;
+
+  beforeAll(async () => {
+    // One warm container per runtime. A time limit short enough for the loops to end soon, and
+    // long enough for a memory hog at half a CPU to reach a compiled runtime's 256 MB.
+    t = await startService({
+      SANDBOX_POOL_SIZES: RUNTIMES.map((runtime) => `${runtime.language}=1`).join(','),
+      SANDBOX_TIMEOUT_MS: '4000',
+    });
+  });
+
+  afterAll(async () => {
+    expect(await t.leftovers()).toEqual([]);
+    expect(await t.stop()).toBe(0);
+    expect(await t.containers()).toEqual([]);
+  });
+
+  async function run(language: string, code: string, stdin?: string): Promise<RunBody> {
+    const answer = await request(t.url)
+      .post('/run')
+      .send({ language, code, ...(stdin === undefined ? {} : { stdin }) })
+      .expect(200);
+    return answer.body as RunBody;
+  }
+
+  it('has a case for every runtime of the catalogue', () => {
+    expect(Object.keys(CASES).sort()).toEqual(RUNTIMES.map((runtime) => runtime.language).sort());
+  });
+
+  it('lists every runtime on GET /runtimes, each with its image built here', async () => {
+    const answer = await request(t.url).get('/runtimes').expect(200);
+    const listed = answer.body as {
+      language: string;
+      aliases: string[];
+      version: string;
+      imagePresent: boolean | null;
+      compiled: boolean;
+      limits: { timeoutMs: number; memoryMb: number; compileTimeoutMs?: number };
+    }[];
+    expect(listed.map((entry) => entry.language)).toEqual(RUNTIMES.map((r) => r.language));
+    for (const entry of listed) {
+      expect(entry.imagePresent).toBe(true);
+      expect(entry.version).toMatch(/^\d+(\.\d+)?$/);
+    }
+    expect(listed.find((entry) => entry.language === 'python')).toMatchObject({
+      aliases: ['py', 'python3'],
+      compiled: false,
+      limits: { timeoutMs: 4000, memoryMb: 128 },
+    });
+    expect(listed.find((entry) => entry.language === 'c')).toMatchObject({
+      compiled: true,
+      limits: { timeoutMs: 4000, compileTimeoutMs: 10_000 },
+    });
+  });
+
+  it('refuses an unknown language with a 400 naming the known ones', async () => {
+    const answer = await request(t.url)
+      .post('/run')
+      .send({ language: 'cobol', code: 'DISPLAY "HI"' })
+      .expect(400);
+    expect(JSON.stringify(answer.body)).toContain(
+      `language must be one of: ${RUNTIMES.map((r) => r.language).join(', ')}`,
+    );
+  });
+
+  it('takes an alias, in any case, for its language', async () => {
+    const answer = await request(t.url)
+      .post('/run')
+      .send({ language: 'JS', code: 'console.log(typeof process.versions.node)' })
+      .expect(200);
+    expect(answer.body).toMatchObject({ status: 'success', output: 'string' });
+  });
+
+  describe.each(Object.entries(CASES))('%s', (language, cases) => {
+    it('says hello', async () => {
+      const body = await run(language, cases.hello);
+      expect(body).toMatchObject({ status: 'success', exitCode: 0 });
+      expect(body.output).toMatch(new RegExp(`^hello from ${language}`));
+    });
+
+    it('reads its stdin', async () => {
+      expect(await run(language, cases.echo, 'Ada\n21\n')).toMatchObject({
+        status: 'success',
+        output: 'Ada 42',
+      });
+    });
+
+    it('reports a runtime error with its exit code and stderr', async () => {
+      expect(await run(language, cases.crash)).toMatchObject({
+        status: 'runtime_error',
+        exitCode: 3,
+        stderr: 'boom\n',
+      });
+    });
+
+    it('is stopped at the time limit', async () => {
+      expect(await run(language, cases.loop)).toMatchObject({
+        status: 'timeout',
+        exitCode: null,
+      });
+    });
+
+    it('is stopped at the memory limit', async () => {
+      const body = await run(language, cases.hog);
+      expect(body).toMatchObject({ status: 'memory_exceeded', exitCode: null });
+    });
+
+    if (cases.broken !== undefined) {
+      const broken = cases.broken;
+      it('answers compile_error with the compiler’s messages, and a compile time apart', async () => {
+        const body = await run(language, broken);
+        expect(body.status).toBe('compile_error');
+        expect(body.output).toMatch(/error: .undeclared_name. (was not declared|undeclared)/);
+        expect(body.compileMs).toBeGreaterThan(0);
+        const ok = await run(language, cases.hello);
+        expect(ok.compileMs).toBeGreaterThan(0);
+        expect(ok.durationMs).toBeGreaterThanOrEqual(0);
+      });
+    }
+  });
+});
