@@ -232,4 +232,63 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
       });
     }
   });
+
+  describe('limits of a request, within the operator’s caps', () => {
+    const hold200 = 'x = bytearray(200 * 1024 * 1024)\nprint(len(x) // 2**20)';
+
+    it('runs with more memory when asked, and reports what the run used', async () => {
+      const tight = await run('python', hold200);
+      expect(tight).toMatchObject({ status: 'memory_exceeded' });
+      const roomy = await request(t.url)
+        .post('/run')
+        .send({ code: hold200, limits: { memoryMb: 300 } })
+        .expect(200);
+      expect(roomy.body).toMatchObject({ status: 'success', output: '200' });
+      const used = roomy.body as RunBody & { cpuMs: number; memoryPeakMb: number };
+      expect(used.memoryPeakMb).toBeGreaterThanOrEqual(200);
+      expect(used.memoryPeakMb).toBeLessThanOrEqual(300);
+      expect(used.cpuMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('stops a program at its own, shorter time limit', async () => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({ language: 'bash', code: 'echo started\nsleep 60', limits: { timeoutMs: 700 } })
+        .expect(200);
+      expect(answer.body).toMatchObject({ status: 'timeout', output: 'started' });
+      expect((answer.body as RunBody).durationMs).toBeGreaterThanOrEqual(700);
+    });
+
+    it('runs a compiled program with its own memory, not the compiler’s', async () => {
+      // 200 MiB fits the compiler's 256 MiB but not the program's 128 MiB.
+      const code = [
+        '#include <stdio.h>',
+        '#include <stdlib.h>',
+        // volatile: every page is touched, whatever the optimizer knows.
+        'int main(void) { size_t n = 200u << 20; volatile char *p = malloc(n); for (size_t i = 0; i < n; i += 4096) p[i] = 1; printf("%d\\n", p[n - 4096]); return 0; }',
+      ].join('\n');
+      expect(await run('c', code)).toMatchObject({ status: 'memory_exceeded' });
+      const roomy = await request(t.url)
+        .post('/run')
+        .send({ language: 'c', code, limits: { memoryMb: 300 } })
+        .expect(200);
+      expect(roomy.body).toMatchObject({ status: 'success', output: '1' });
+    });
+
+    it.each([
+      [{ timeoutMs: 30_001 }, 'limits.timeoutMs must be at most 30000 (SANDBOX_MAX_TIMEOUT_MS)'],
+      [{ memoryMb: 1025 }, 'limits.memoryMb must be at most 1024 (SANDBOX_MAX_MEMORY_MB)'],
+      [{ timeoutMs: 99 }, 'limits.timeoutMs must be at least 100'],
+      [{ memoryMb: 8 }, 'limits.memoryMb must be at least 32'],
+      [{ memoryMb: 1.5 }, 'limits.memoryMb must be an integer (MiB)'],
+      [{ cpus: 4 }, 'limits.property cpus should not exist'],
+      [7, 'limits must be an object'],
+    ])('refuses limits %j with a 400 naming the limit', async (limits, message) => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({ code: 'print(1)', limits })
+        .expect(400);
+      expect(JSON.stringify(answer.body)).toContain(message);
+    });
+  });
 });

@@ -71,6 +71,28 @@ export class AppConfig {
   @Max(65_536)
   SANDBOX_MEMORY_MB = 128;
 
+  /**
+   * Most a request may ask for in `limits.timeoutMs` (a runtime's default above it is lowered
+   * to it). At least SANDBOX_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  @AtLeastSetting('SANDBOX_TIMEOUT_MS')
+  SANDBOX_MAX_TIMEOUT_MS = 30_000;
+
+  /**
+   * Most a request may ask for in `limits.memoryMb` (a runtime's default above it is lowered
+   * to it). At least SANDBOX_MEMORY_MB.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(16)
+  @Max(65_536)
+  @AtLeastSetting('SANDBOX_MEMORY_MB')
+  SANDBOX_MAX_MEMORY_MB = 1024;
+
   @Type(() => Number)
   @IsNumber()
   @Min(0.01)
@@ -375,6 +397,18 @@ function Satisfies(problemOf: (value: string, config: AppConfig) => string | und
   });
 }
 
+/** A cap: a number no smaller than the default it caps. */
+function AtLeastSetting(other: 'SANDBOX_TIMEOUT_MS' | 'SANDBOX_MEMORY_MB') {
+  return ValidateBy({
+    name: 'atLeastSetting',
+    validator: {
+      validate: (value: unknown, args) =>
+        typeof value === 'number' && value >= (args?.object as AppConfig)[other],
+      defaultMessage: (args) => `must be at least ${other} (${(args?.object as AppConfig)[other]})`,
+    },
+  });
+}
+
 export class InvalidConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -392,6 +426,14 @@ export function loadAppConfig(env: Record<string, string | undefined>): AppConfi
   for (const key of known) {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
+  }
+  // An unset cap is never below the default it caps (a longer default raises it).
+  for (const [cap, base] of [
+    ['SANDBOX_MAX_TIMEOUT_MS', 'SANDBOX_TIMEOUT_MS'],
+    ['SANDBOX_MAX_MEMORY_MB', 'SANDBOX_MEMORY_MB'],
+  ] as const) {
+    const defaults = new AppConfig();
+    if (raw[cap] === undefined && Number(raw[base]) > defaults[cap]) raw[cap] = raw[base];
   }
   const config = plainToInstance(AppConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: true });

@@ -15,6 +15,9 @@ export const EXECUTION_CONFIG = configSlice('execution', [
   // The runtimes' default limits, which GET /runtimes shows also where no engine is (ROLE=api).
   'SANDBOX_TIMEOUT_MS',
   'SANDBOX_MEMORY_MB',
+  // The caps of a request's own limits.
+  'SANDBOX_MAX_TIMEOUT_MS',
+  'SANDBOX_MAX_MEMORY_MB',
 ] as const);
 export type ExecutionConfig = ConfigSlice<(typeof EXECUTION_CONFIG.keys)[number]>;
 
@@ -50,5 +53,35 @@ export class StdinSizeRule implements ValidatorConstraintInterface {
 
   defaultMessage(args: ValidationArguments): string {
     return `${args.property} must be at most ${this.config.MAX_STDIN_BYTES} bytes of UTF-8 (got ${Buffer.byteLength(args.value as string, 'utf8')})`;
+  }
+}
+
+/** Least a request may ask for: below it no runtime can even start. */
+export const LIMIT_FLOORS = { timeoutMs: 100, memoryMb: 32 } as const;
+
+/** The setting that caps each of a request's limits. */
+const LIMIT_CAPS = {
+  timeoutMs: 'SANDBOX_MAX_TIMEOUT_MS',
+  memoryMb: 'SANDBOX_MAX_MEMORY_MB',
+} as const;
+
+/** `limits.timeoutMs` and `limits.memoryMb` within the operator's caps (SANDBOX_MAX_*). */
+@ValidatorConstraint({ name: 'limitCap' })
+@Injectable()
+export class LimitCapRule implements ValidatorConstraintInterface {
+  constructor(@Inject(EXECUTION_CONFIG.token) private readonly config: ExecutionConfig) {}
+
+  validate(value: unknown, args: ValidationArguments): boolean {
+    if (typeof value !== 'number') return true; // @IsInt reports the type
+    return value <= this.capOf(args.property);
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const setting = LIMIT_CAPS[args.property as keyof typeof LIMIT_CAPS];
+    return `${args.property} must be at most ${this.capOf(args.property)} (${setting})`;
+  }
+
+  private capOf(property: string): number {
+    return this.config[LIMIT_CAPS[property as keyof typeof LIMIT_CAPS]];
   }
 }

@@ -1,11 +1,12 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CallbackUrlRule } from '../callbacks/index.js';
-import { CodeLengthRule, StdinSizeRule } from './program-limits.js';
+import { CodeLengthRule, LimitCapRule, StdinSizeRule } from './program-limits.js';
 
 /** The validation rules of run bodies that are Nest providers (they read settings). */
 const PROVIDED_RULES: ReadonlySet<unknown> = new Set([
   CodeLengthRule,
   StdinSizeRule,
+  LimitCapRule,
   CallbackUrlRule,
 ]);
 

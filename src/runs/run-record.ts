@@ -10,6 +10,8 @@ export interface RunProgram {
   stdin?: string;
   /** Its runtime's language name (runtime-catalogue.ts); python when unset. */
   language?: string;
+  /** Its own limits (within the operator's caps, checked by the API); the runtime's otherwise. */
+  limits?: { timeoutMs?: number; memoryMb?: number };
 }
 
 /** One run as the service keeps it (RunStore), from its submission to its expiry. */

@@ -23,6 +23,8 @@ const RESULT: RunResult = {
   exitCode: 0,
   status: 'success',
   durationMs: 3,
+  cpuMs: 2,
+  memoryPeakMb: 9.5,
   truncated: false,
 };
 

@@ -138,7 +138,7 @@ describe('OutputCollector start marker', () => {
 });
 
 describe('OutputCollector end report', () => {
-  const REPORT = (status: number, oom = 0) => `\x1eSCE-END cafe ${status} ${oom} exit 0\x1e`;
+  const REPORT = (status: number, oom = 0) => `\x1eSCE-END cafe ${status} ${oom} exit 0 -1 -1\x1e`;
 
   it('resolves programEnded once both streams carry the report, split anywhere', async () => {
     const stdout = Buffer.from(`\u0006out\n${REPORT(3)}`);
@@ -153,6 +153,8 @@ describe('OutputCollector end report', () => {
         oomKills: 0,
         ending: 'exit',
         compileMs: 0,
+        cpuUs: -1,
+        memoryPeakKb: -1,
       });
       expect(collector.result()).toMatchObject({ stdout: 'out\n', stderr: 'err\n' });
     }

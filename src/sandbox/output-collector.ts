@@ -1,5 +1,11 @@
 import { TextDecoder } from 'node:util';
-import { ProgramEndScanner, programEndPrefix, type ProgramEnd } from './launcher/program-end.js';
+import {
+  CompiledScanner,
+  compiledPrefix,
+  ProgramEndScanner,
+  programEndPrefix,
+  type ProgramEnd,
+} from './launcher/program-end.js';
 
 export type StreamName = 'stdout' | 'stderr';
 
@@ -49,6 +55,11 @@ export class OutputCollector {
   private reportEnd: (end: ProgramEnd) => void = () => undefined;
   /** Resolves when the launcher has reported the program's end on both streams. */
   readonly programEnded = new Promise<ProgramEnd>((resolve) => (this.reportEnd = resolve));
+  /** The launcher's word after a compilation, when the run has a compile token. */
+  private readonly compiledScanner: CompiledScanner | undefined;
+  private reportCompiled: (verdict: 'ok' | 'fail') => void = () => undefined;
+  /** Resolves when the launcher says the compilation is over (runs with a compile token). */
+  readonly compiled = new Promise<'ok' | 'fail'>((resolve) => (this.reportCompiled = resolve));
 
   /**
    * @param onLimit called once, as soon as the program writes more than the limit.
@@ -65,7 +76,11 @@ export class OutputCollector {
     private readonly startMarker?: number,
     endToken?: string,
     private readonly onText?: (stream: StreamName, text: string) => void,
+    compileToken?: string,
   ) {
+    if (compileToken !== undefined) {
+      this.compiledScanner = new CompiledScanner(compiledPrefix(compileToken));
+    }
     if (endToken !== undefined) {
       const prefix = programEndPrefix(endToken);
       this.endScanners = {
@@ -119,6 +134,11 @@ export class OutputCollector {
     // Past the limit nothing more is kept and the end report no longer decides the answer
     // (the engine's record of the kill does), so the rest of a flood costs no scanning.
     if (this.overLimit) return;
+    if (stream === 'stdout' && this.compiledScanner && !this.compiledScanner.message) {
+      payload = this.compiledScanner.feed(payload);
+      const verdict = this.compiledScanner.message;
+      if (verdict) this.reportCompiled(verdict);
+    }
     if (this.endScanners) {
       const scanner = this.endScanners[stream];
       payload = scanner.feed(payload);
@@ -144,6 +164,9 @@ export class OutputCollector {
   }
 
   result(): CollectedOutput {
+    if (this.compiledScanner && !this.compiledScanner.message) {
+      this.keep('stdout', this.compiledScanner.flush());
+    }
     if (this.endScanners) {
       // Bytes held back as a possible report that never completed were output after all.
       for (const stream of ['stdout', 'stderr'] as const) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
-import { frameProgram, PROGRAM_START_MARKER } from './launcher/launcher.js';
+import { frameHead, frameTail, PROGRAM_START_MARKER } from './launcher/launcher.js';
 import type { ProgramEnd } from './launcher/program-end.js';
 import { OutputCollector, type StreamName } from './output-collector.js';
 import type { ReadyContainer } from './pool/ready-container.js';
@@ -15,6 +15,8 @@ export interface Program {
   stdin?: string;
   /** A runtime of the catalogue (runtime-catalogue.ts) by its language name; python if unset. */
   language?: string;
+  /** Its own limits, within the operator's caps; the runtime's defaults where unset. */
+  limits?: { timeoutMs?: number; memoryMb?: number };
 }
 
 /** A run's live side: its output as it comes, and stdin while it runs (interactive runs). */
@@ -27,6 +29,22 @@ export interface LiveProgramIO {
    * program has ended, and the iteration should then end.
    */
   openInput?: (signal: AbortSignal) => AsyncIterable<string>;
+}
+
+/**
+ * The limits of one run in its container, as SandboxService settles them from the runtime's
+ * policy and the request.
+ */
+export interface RunPlan {
+  /** The program's time limit, from its start (after its compilation). */
+  timeoutMs: number;
+  /** Memory the container is set to before the program is sent, if not what it has. */
+  memoryBeforeBytes?: number;
+  /**
+   * Memory the container is set to after a compilation, before the program starts (the
+   * compiler had its own): the launcher then waits for the service (a compile token).
+   */
+  memoryAfterCompileBytes?: number;
 }
 
 /** What one run in one container came to. */
@@ -47,6 +65,8 @@ const OUTPUT_DRAIN_MS = 1_000;
  * the whole container this much later, for a launcher the program stopped or killed.
  */
 const BACKSTOP_AFTER_LIMIT_MS = 100;
+/** The engine's change of a container's memory between compilation and program, at most. */
+const RESIZE_GRACE_MS = 2_000;
 /**
  * After the launcher's end report, how long the container may take to exit by itself (the
  * engine sees an exit 20-35 ms after it happens, longer under load) before it is killed.
@@ -61,7 +81,11 @@ const REPORTED_EXIT_GRACE_MS = 500;
  */
 export class ProgramRun {
   private readonly endToken = randomBytes(16).toString('hex');
+  /** Set when the launcher must say when the compilation is over (RunPlan.memoryAfterCompileBytes). */
+  private readonly compileToken: string | undefined;
   private readonly collector: OutputCollector;
+  /** Time between the end of the compilation and the program's go (the memory change). */
+  private pausedMs = 0;
   private timedOut = false;
   private stoppedForOutput = false;
   /** Aborts when the program has ended: live stdin stops. */
@@ -72,9 +96,12 @@ export class ProgramRun {
     private readonly program: Program,
     private readonly engine: ContainerEngine,
     private readonly policy: SandboxPolicy,
+    private readonly plan: RunPlan,
     private readonly signal?: AbortSignal,
     private readonly live: LiveProgramIO = {},
   ) {
+    this.compileToken =
+      plan.memoryAfterCompileBytes === undefined ? undefined : randomBytes(16).toString('hex');
     this.collector = new OutputCollector(
       policy.outputLimitBytes,
       () => {
@@ -84,11 +111,16 @@ export class ProgramRun {
       PROGRAM_START_MARKER,
       this.endToken,
       live.onOutput,
+      this.compileToken,
     );
   }
 
   async execute(): Promise<RunAttempt> {
     const outputEnded = this.collectOutput();
+    if (this.plan.memoryBeforeBytes !== undefined) {
+      // Before the clock starts: the program's memory is the request's, not the pool's.
+      await this.engine.updateMemory(this.container.id, this.plan.memoryBeforeBytes);
+    }
     const startedAt = this.sendProgram();
     const releaseLimits = this.enforceLimits();
     let reported: ProgramEnd | undefined;
@@ -99,7 +131,7 @@ export class ProgramRun {
       this.over.abort();
     }
     const compileMs = reported?.compileMs ?? 0;
-    const durationMs = performance.now() - startedAt - compileMs;
+    const durationMs = performance.now() - startedAt - compileMs - this.pausedMs;
     const exit = await this.settleExit(reported, outputEnded);
     this.container.stream.destroy();
     const result = toRunResult({
@@ -110,6 +142,7 @@ export class ProgramRun {
       durationMs: Math.max(durationMs, 0),
       compileFailed: reported?.ending === 'compile',
       ...(this.policy.compileTimeoutMs > 0 ? { compileMs } : {}),
+      ...(reported ? { cpuUs: reported.cpuUs, memoryPeakKb: reported.memoryPeakKb } : {}),
     });
     return {
       result,
@@ -128,24 +161,59 @@ export class ProgramRun {
   /**
    * Writes the framed program to the launcher, which is already running, blocked reading
    * stdin: the program starts now, and so does its clock (time spent waiting in the pool is
-   * nobody's). Returns the start time.
+   * nobody's). Returns the start time. With a compile token, the end token (which lets the
+   * program start) follows only once the compilation is over and the container has the
+   * program's memory.
    */
   private sendProgram(): number {
     const startedAt = performance.now();
-    const framed = frameProgram(
-      this.program.code,
-      this.program.stdin ?? '',
-      this.endToken,
-      this.policy.timeoutMs,
-    );
-    const { openInput } = this.live;
-    if (openInput) {
-      this.container.stream.write(framed);
-      void this.relayInput(openInput(this.over.signal));
+    const head = frameHead(this.program.code, this.plan.timeoutMs, this.compileToken);
+    if (this.compileToken === undefined) {
+      this.sendTail(head);
     } else {
-      this.container.stream.end(framed);
+      this.container.stream.write(head);
+      void this.sendTailAfterCompile();
     }
     return startedAt;
+  }
+
+  /** The end token and stdin (after `before`), then live stdin or the end of stdin. */
+  private sendTail(before?: Buffer): void {
+    const tail = frameTail(this.endToken, this.program.stdin ?? '');
+    const bytes = before ? Buffer.concat([before, tail]) : tail;
+    const { openInput } = this.live;
+    if (openInput) {
+      this.container.stream.write(bytes);
+      void this.relayInput(openInput(this.over.signal));
+    } else {
+      this.container.stream.end(bytes);
+    }
+  }
+
+  /**
+   * Waits for the launcher's word that the compilation is over; after a successful one, gives
+   * the container the program's memory; then lets the program start. A container that ends
+   * first (killed at a limit, for instance) needs nothing more.
+   */
+  private async sendTailAfterCompile(): Promise<void> {
+    const exited = this.container.exited.then(
+      () => undefined,
+      () => undefined,
+    );
+    const verdict = await Promise.race([this.collector.compiled, exited]);
+    if (verdict === undefined) return;
+    const paused = performance.now();
+    if (verdict === 'ok') {
+      try {
+        await this.engine.updateMemory(this.container.id, this.plan.memoryAfterCompileBytes!);
+      } catch {
+        // The program must not run with the compiler's memory: it does not run at all.
+        this.kill();
+        return;
+      }
+    }
+    this.pausedMs = performance.now() - paused;
+    this.sendTail();
   }
 
   /**
@@ -178,7 +246,10 @@ export class ProgramRun {
         this.timedOut = true;
         this.kill();
       },
-      this.policy.compileTimeoutMs + this.policy.timeoutMs + BACKSTOP_AFTER_LIMIT_MS,
+      this.policy.compileTimeoutMs +
+        this.plan.timeoutMs +
+        BACKSTOP_AFTER_LIMIT_MS +
+        this.resizeGraceMs,
     );
     const onAbort = () => this.kill();
     this.signal?.addEventListener('abort', onAbort, { once: true });
@@ -228,6 +299,11 @@ export class ProgramRun {
     return this.engine.inspectExit(this.container.id);
   }
 
+  /** Room in the backstop for the memory change between compilation and program. */
+  private get resizeGraceMs(): number {
+    return this.compileToken === undefined ? 0 : RESIZE_GRACE_MS;
+  }
+
   private kill(): void {
     void this.engine.kill(this.container.id).catch(() => undefined);
   }
@@ -237,7 +313,7 @@ export class ProgramRun {
    * take effect: an engine that stays silent longer is an unavailable engine.
    */
   private engineAnswer<T>(answer: Promise<T>): Promise<T> {
-    const limitMs = this.policy.compileTimeoutMs + this.policy.timeoutMs;
+    const limitMs = this.policy.compileTimeoutMs + this.plan.timeoutMs + this.resizeGraceMs;
     return withDeadline(answer, limitMs + KILL_GRACE_MS).catch((error: unknown) => {
       if (error instanceof DeadlineExceededError) {
         throw new EngineUnavailableError('it did not confirm that a killed container exited');

@@ -26,6 +26,8 @@ describe('toRunResult', () => {
       exitCode: 0,
       status: 'success',
       durationMs: 13,
+      cpuMs: null,
+      memoryPeakMb: null,
       truncated: false,
     });
   });

@@ -28,6 +28,16 @@ export interface RunResult {
   /** Wall time of the compilation, for a runtime that compiles (C, C++). */
   compileMs?: number;
   /**
+   * CPU time the container used from the program's start (all its processes; the cgroup's
+   * count); null where it cannot be read (gVisor).
+   */
+  cpuMs: number | null;
+  /**
+   * The container's highest memory use in MiB (the cgroup's: the program with the launcher's
+   * few MiB and, for a compiled language, the compiler); null where it cannot be read (gVisor).
+   */
+  memoryPeakMb: number | null;
+  /**
    * True when output passed the output limit and was cut there (the program was then stopped);
    * exactly when the status is output_limit_exceeded.
    */
@@ -46,6 +56,9 @@ export interface RunOutcome {
   /** The launcher's word that the compilation failed: the program never ran. */
   compileFailed?: boolean;
   compileMs?: number;
+  /** From the launcher's report; -1 or absent when unknown. */
+  cpuUs?: number;
+  memoryPeakKb?: number;
 }
 
 export function toRunResult({
@@ -56,6 +69,8 @@ export function toRunResult({
   durationMs,
   compileFailed = false,
   compileMs,
+  cpuUs = -1,
+  memoryPeakKb = -1,
 }: RunOutcome): RunResult {
   // The kill at the cap lands after the program may have exited by itself: the engine's
   // SIGKILL exit code tells which. A program that exits 137 itself reads as killed.
@@ -69,6 +84,8 @@ export function toRunResult({
     status: compileFailed ? 'compile_error' : statusOf(exit, timedOut, output.truncated),
     durationMs: Math.round(durationMs),
     ...(compileMs === undefined ? {} : { compileMs }),
+    cpuMs: cpuUs >= 0 ? Math.round(cpuUs / 1000) : null,
+    memoryPeakMb: memoryPeakKb >= 0 ? Math.round((memoryPeakKb / 1024) * 10) / 10 : null,
     truncated: output.truncated,
   };
 }

@@ -74,8 +74,9 @@ describe('SandboxPolicy', () => {
     expect(run.Labels?.[CONTAINER_LABELS.pool]).toBeUndefined();
     const lifetime = (options: typeof run) =>
       Number(options.Labels?.[CONTAINER_LABELS.maxLifetimeMs]);
-    expect(lifetime(run)).toBeGreaterThan(policy.timeoutMs);
-    expect(lifetime(run)).toBeLessThanOrEqual(policy.timeoutMs + 60_000);
+    // Long enough for the longest run a request may ask for (SANDBOX_MAX_TIMEOUT_MS).
+    expect(lifetime(run)).toBeGreaterThan(policy.maxTimeoutMs);
+    expect(lifetime(run)).toBeLessThanOrEqual(policy.maxTimeoutMs + 60_000);
     // A pooled container may first wait for its program, up to maxIdleMs.
     expect(lifetime(pooled)).toBe(lifetime(run) + policy.maxIdleMs);
   });
@@ -117,6 +118,10 @@ const policy = (runtime: string): SandboxPolicy => ({
   env: [],
   compileTimeoutMs: 0,
   execWorkDir: false,
+  maxTimeoutMs: 30_000,
+  runMemoryBytes: 128 * MIB,
+  compileMemoryBytes: 0,
+  resizable: runtime !== 'runsc',
   runtime,
   timeoutMs: 5000,
   memoryBytes: 128 * MIB,

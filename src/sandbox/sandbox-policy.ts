@@ -33,8 +33,22 @@ export interface SandboxPolicy {
    */
   readonly execWorkDir: boolean;
   readonly runtime: string;
+  /** The program's default time limit (a request may ask for its own, up to maxTimeoutMs). */
   readonly timeoutMs: number;
+  /** Most a request may ask for (SANDBOX_MAX_TIMEOUT_MS). */
+  readonly maxTimeoutMs: number;
+  /**
+   * Memory of a container when it is created (and in the pool): the program's default, or for
+   * a compiled language the compiler's (changed to the program's after the compilation), or
+   * where the engine cannot change a running container's memory (gVisor) the larger of both.
+   */
   readonly memoryBytes: number;
+  /** The program's default memory (a request may ask for its own, up to SANDBOX_MAX_MEMORY_MB). */
+  readonly runMemoryBytes: number;
+  /** Memory of the compile step; 0 without one. */
+  readonly compileMemoryBytes: number;
+  /** Whether the engine can change a running container's memory (runc can, gVisor cannot). */
+  readonly resizable: boolean;
   readonly nanoCpus: number;
   /** Most processes and threads the program may run at once. */
   readonly pidsLimit: number;
@@ -87,7 +101,7 @@ const RUN_OVERRUN_MS = 60_000;
  */
 export function maxLifetimeMs(policy: SandboxPolicy, pooled: boolean): number {
   return (
-    (pooled ? policy.maxIdleMs : 0) + policy.compileTimeoutMs + policy.timeoutMs + RUN_OVERRUN_MS
+    (pooled ? policy.maxIdleMs : 0) + policy.compileTimeoutMs + policy.maxTimeoutMs + RUN_OVERRUN_MS
   );
 }
 
@@ -96,18 +110,26 @@ export const SANDBOX_POLICY = Symbol('SANDBOX_POLICY');
 
 /**
  * The policy of one runtime: the operator's limits (SANDBOX_*), the runtime's own defaults where
- * the catalogue sets them, and its image (SANDBOX_IMAGE for python). A compiled runtime's
- * container has the larger of its compile and run memory, for both steps.
+ * the catalogue sets them, and its image (SANDBOX_IMAGE for python).
  */
 export function sandboxPolicyFrom(
   config: SandboxConfig,
   runtime: RuntimeDefinition = findRuntime(DEFAULT_LANGUAGE)!,
 ): SandboxPolicy {
   const { launch, limits, compileLimits } = runtime;
-  const memoryMb = Math.max(
+  // A runtime's own default above the operator's cap is lowered to the cap.
+  const runMemoryMb = Math.min(
     limits.memoryMb ?? config.SANDBOX_MEMORY_MB,
-    compileLimits?.memoryMb ?? 0,
+    config.SANDBOX_MAX_MEMORY_MB,
   );
+  const compileMemoryMb = compileLimits?.memoryMb ?? 0;
+  const resizable = config.SANDBOX_RUNTIME !== 'runsc';
+  const memoryMb =
+    compileMemoryMb === 0
+      ? runMemoryMb
+      : resizable
+        ? compileMemoryMb
+        : Math.max(compileMemoryMb, runMemoryMb);
   const command =
     launch.kind === 'python'
       ? launcherCommand(launch.interpreter)
@@ -127,8 +149,15 @@ export function sandboxPolicyFrom(
       launch.kind === 'exec' && launch.compile ? (compileLimits?.timeoutMs ?? 10_000) : 0,
     execWorkDir: launch.kind === 'exec' && launch.compile !== undefined,
     runtime: config.SANDBOX_RUNTIME,
-    timeoutMs: limits.timeoutMs ?? config.SANDBOX_TIMEOUT_MS,
+    timeoutMs: Math.min(
+      limits.timeoutMs ?? config.SANDBOX_TIMEOUT_MS,
+      config.SANDBOX_MAX_TIMEOUT_MS,
+    ),
+    maxTimeoutMs: config.SANDBOX_MAX_TIMEOUT_MS,
     memoryBytes: memoryMb * MIB,
+    runMemoryBytes: runMemoryMb * MIB,
+    compileMemoryBytes: compileMemoryMb * MIB,
+    resizable,
     nanoCpus: Math.round(config.SANDBOX_CPUS * 1e9),
     pidsLimit: config.SANDBOX_PIDS_LIMIT,
     outputLimitBytes: config.SANDBOX_OUTPUT_LIMIT_BYTES,

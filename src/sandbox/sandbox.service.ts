@@ -12,10 +12,21 @@ import { ContainerDisposer } from './pool/container-disposer.js';
 import type { ReadyContainer } from './pool/ready-container.js';
 import type { WarmPoolStats } from './pool/warm-pool.js';
 import { WarmPools } from './pool/warm-pools.js';
-import { ProgramRun, type LiveProgramIO, type Program, type RunAttempt } from './program-run.js';
+import {
+  ProgramRun,
+  type LiveProgramIO,
+  type Program,
+  type RunAttempt,
+  type RunPlan,
+} from './program-run.js';
 import type { RunResult } from './run-result.js';
 import { SandboxImageArchive } from './sandbox-image-archive.js';
-import { containerSpec, SANDBOX_POLICIES, type SandboxPolicies } from './sandbox-policy.js';
+import {
+  containerSpec,
+  SANDBOX_POLICIES,
+  type SandboxPolicies,
+  type SandboxPolicy,
+} from './sandbox-policy.js';
 import { SandboxImageMissingError, UnknownRuntimeError } from './sandbox.errors.js';
 
 export interface RunOptions {
@@ -69,16 +80,18 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     if (!policy) throw new UnknownRuntimeError(language);
     const labels: Record<string, string> = { ...this.identity.labels };
     if (options.requestId !== undefined) labels[CONTAINER_LABELS.request] = options.requestId;
-    const onDemand = containerSpec(policy, { labels, pooled: false });
+    const { plan, memoryBytes, pooled } = settle(policy, program.limits);
+    const onDemand = containerSpec({ ...policy, memoryBytes }, { labels, pooled: false });
     const pool = this.pools.of(language);
-    const container = await pool.acquire(onDemand).catch((error: unknown) => {
+    const acquired = pooled ? pool.acquire(onDemand) : pool.createOnDemand(onDemand);
+    const container = await acquired.catch((error: unknown) => {
       // The engine knows the image, not the runtime: the message says what to build.
       if (error instanceof SandboxImageMissingError) {
         throw new SandboxImageMissingError(policy.image, language);
       }
       throw error;
     });
-    const attempt = await this.runAndDispose(container, program, options);
+    const attempt = await this.runAndDispose(container, program, plan, options);
     if (attempt.programStarted || !container.pooled || options.signal?.aborted) {
       return attempt.result;
     }
@@ -86,12 +99,13 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     // before the pool noticed: the program never ran, so it runs once more, in a new container.
     this.logger.warn(`pooled container ${container.id} died before its program started; retrying`);
     const fresh = await pool.createOnDemand(onDemand);
-    return (await this.runAndDispose(fresh, program, options)).result;
+    return (await this.runAndDispose(fresh, program, plan, options)).result;
   }
 
   private async runAndDispose(
     container: ReadyContainer,
     program: Program,
+    plan: RunPlan,
     { signal, live }: RunOptions,
   ): Promise<RunAttempt> {
     // Pooled containers cannot carry the request's labels (they are fixed at creation), so the
@@ -106,6 +120,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
         program,
         this.engine,
         this.policies.get(program.language ?? 'python')!,
+        plan,
         signal,
         live,
       ).execute();
@@ -146,4 +161,34 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     const removed = await this.removeOwnContainers().catch(() => 0);
     if (removed > 0) this.logger.log(`removed ${removed} container(s) on shutdown`);
   }
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * A run's limits in its container: its own (Program.limits, checked against the caps by the
+ * API) or its runtime's, and how its container gets them. A pooled container has the runtime's
+ * default memory (a compiled runtime's: the compiler's); another memory is set before the
+ * program is sent, or after its compilation, where the engine can change a running container
+ * (runc). Where it cannot (gVisor), a container with the memory the run needs is made for it,
+ * unless the pool's already has it.
+ */
+export function settle(
+  policy: SandboxPolicy,
+  limits: Program['limits'] = {},
+): { plan: RunPlan; memoryBytes: number; pooled: boolean } {
+  const timeoutMs = limits.timeoutMs ?? policy.timeoutMs;
+  const runMemory = limits.memoryMb === undefined ? policy.runMemoryBytes : limits.memoryMb * MIB;
+  const compiles = policy.compileMemoryBytes > 0;
+  const poolMemory = policy.memoryBytes;
+  if (policy.resizable) {
+    const target = compiles ? policy.compileMemoryBytes : runMemory;
+    const plan: RunPlan = { timeoutMs };
+    if (target !== poolMemory) plan.memoryBeforeBytes = target;
+    if (compiles && runMemory !== policy.compileMemoryBytes)
+      plan.memoryAfterCompileBytes = runMemory;
+    return { plan, memoryBytes: poolMemory, pooled: true };
+  }
+  const needed = compiles ? Math.max(policy.compileMemoryBytes, runMemory) : runMemory;
+  return { plan: { timeoutMs }, memoryBytes: needed, pooled: needed === poolMemory };
 }

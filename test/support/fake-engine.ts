@@ -140,7 +140,7 @@ export class FakeEngine implements ContainerEngine {
     if (script.report) {
       const token = endTokenOf(container.received);
       const { exitCode, oomKills, ending = 'exit' } = script.report;
-      const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending} 0\x1e`;
+      const report = `\x1eSCE-END ${token} ${exitCode} ${oomKills} ${ending} 0 -1 -1\x1e`;
       stream.push(frame(1, report));
       stream.push(frame(2, report));
       if (script.exitsAfterReport) {
@@ -180,6 +180,19 @@ export class FakeEngine implements ContainerEngine {
       exitCode: this.exitCodes.get(id) ?? null,
       oomKilled: this.scriptOf.get(id)?.oomKilled ?? false,
     });
+  }
+
+  /** Memory limits set after creation, by container. */
+  readonly memoryUpdates = new Map<string, number>();
+  /** Rejects every updateMemory, as gVisor's runtime does. */
+  refuseUpdates = false;
+
+  updateMemory(id: string, memoryBytes: number): Promise<void> {
+    this.check();
+    this.calls.push(`update ${id} ${memoryBytes}`);
+    if (this.refuseUpdates) return Promise.reject(new Error('runsc cannot update a container'));
+    this.memoryUpdates.set(id, memoryBytes);
+    return Promise.resolve();
   }
 
   kill(id: string): Promise<void> {

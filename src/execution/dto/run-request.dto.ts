@@ -1,12 +1,52 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, NotContains, Validate } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  NotContains,
+  Validate,
+  ValidateNested,
+} from 'class-validator';
 import type { RunProgram } from '../../runs/index.js';
 import { DEFAULT_LANGUAGE, findRuntime, RUNTIMES } from '../../runtimes/runtime-catalogue.js';
-import { CodeLengthRule, StdinSizeRule } from '../program-limits.js';
+import { CodeLengthRule, LIMIT_FLOORS, LimitCapRule, StdinSizeRule } from '../program-limits.js';
 
 const LANGUAGES = RUNTIMES.map((runtime) => runtime.language);
 const ALIASES = RUNTIMES.flatMap((runtime) => runtime.aliases);
+
+/** A request's own limits, within the operator's caps; unset ones are the runtime's defaults. */
+export class RunLimitsDto {
+  /**
+   * Wall-clock limit of the program in milliseconds, from its start (after its compilation).
+   * At most SANDBOX_MAX_TIMEOUT_MS (30000 by default).
+   * @example 2000
+   */
+  // (Checks run bottom-up: the type first, then the floor, then the cap.)
+  @IsOptional()
+  @Validate(LimitCapRule)
+  @Min(LIMIT_FLOORS.timeoutMs, {
+    message: `timeoutMs must be at least ${LIMIT_FLOORS.timeoutMs}`,
+  })
+  @IsInt({ message: 'timeoutMs must be an integer (milliseconds)' })
+  timeoutMs?: number;
+
+  /**
+   * Memory of the program's container in MiB. At most SANDBOX_MAX_MEMORY_MB (1024 by default).
+   * @example 256
+   */
+  // (Checks run bottom-up: the type first, then the floor, then the cap.)
+  @IsOptional()
+  @Validate(LimitCapRule)
+  @Min(LIMIT_FLOORS.memoryMb, {
+    message: `memoryMb must be at least ${LIMIT_FLOORS.memoryMb}`,
+  })
+  @IsInt({ message: 'memoryMb must be an integer (MiB)' })
+  memoryMb?: number;
+}
 
 export class RunRequestDto {
   /**
@@ -44,6 +84,13 @@ export class RunRequestDto {
     typeof value === 'string' ? (findRuntime(value)?.language ?? value) : value,
   )
   language?: string;
+
+  /** Limits of this run, within the operator's caps (GET /runtimes shows the defaults). */
+  @IsOptional()
+  @IsObject({ message: 'limits must be an object: {"timeoutMs": ..., "memoryMb": ...}' })
+  @ValidateNested()
+  @Type(() => RunLimitsDto)
+  limits?: RunLimitsDto;
 }
 
 /** What the service is asked to run, from a validated request. */
@@ -52,5 +99,6 @@ export function programOf(request: RunRequestDto): RunProgram {
     code: request.code,
     ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
     ...(request.language === undefined ? {} : { language: request.language }),
+    ...(request.limits === undefined ? {} : { limits: { ...request.limits } }),
   };
 }

@@ -31,17 +31,40 @@ export class RunResponseDto implements RunResult {
   /**
    * How the run ended: `success` (exit 0), `runtime_error` (non-zero exit), `timeout`,
    * `memory_exceeded`, `output_limit_exceeded` (output passed the limit, exactly when
-   * `truncated`). When several are seen at once, the first of output limit, time limit,
-   * memory limit wins.
+   * `truncated`), `compile_error` (C, C++: the compiler refused the program, whose messages
+   * are the output; it never ran). When several are seen at once, the first of output limit,
+   * time limit, memory limit wins.
    */
   @ApiProperty({ enum: RUN_STATUSES, example: 'success' })
   status!: RunStatus;
 
   /**
-   * Wall time of the program itself, in milliseconds.
+   * Wall time of the program itself, in milliseconds (after its compilation, if any).
    * @example 23
    */
   durationMs!: number;
+
+  /**
+   * Wall time of the compilation, in milliseconds: compiled languages only (C, C++).
+   * @example 412
+   */
+  compileMs?: number;
+
+  /**
+   * CPU time the program used, in milliseconds (every process of its container, from its
+   * start); null where the sandbox cannot count it (gVisor).
+   * @example 12
+   */
+  @ApiProperty({ type: 'integer', nullable: true, example: 12 })
+  cpuMs!: number | null;
+
+  /**
+   * The highest memory use of the program's container, in MiB (with the launcher's few MiB
+   * and, for a compiled language, the compiler's); null where it cannot be read (gVisor).
+   * @example 9.6
+   */
+  @ApiProperty({ type: 'number', nullable: true, example: 9.6 })
+  memoryPeakMb!: number | null;
 
   /**
    * True when the output passed the output limit and was cut there (status `output_limit_exceeded`).

@@ -91,6 +91,11 @@ export interface ContainerEngine {
   waitForExit(id: string): Promise<void>;
   /** Rejects with SandboxContainerLostError when the container no longer exists. */
   inspectExit(id: string): Promise<ContainerExit>;
+  /**
+   * Changes a running container's memory limit (swap stays equal to it: none). runc can;
+   * gVisor (runsc) cannot, and the call then rejects.
+   */
+  updateMemory(id: string, memoryBytes: number): Promise<void>;
   /** SIGKILL; resolves quietly if the container has already stopped or is gone. */
   kill(id: string): Promise<void>;
   /** Force-removes; resolves quietly if the container is already gone. */

@@ -180,6 +180,13 @@ export class DockerodeEngine implements ContainerEngine {
     return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
   }
 
+  async updateMemory(id: string, memoryBytes: number): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .update({ Memory: memoryBytes, MemorySwap: memoryBytes, ...this.deadline })
+      .catch(translateEngineError);
+  }
+
   async kill(id: string): Promise<void> {
     await this.docker
       .getContainer(id)

@@ -123,24 +123,36 @@ def write_file(path, data):
     os.close(fd)
 
 
-def run_other(header, source):
+def run_other(header, source, compile_token):
     """In the child, for a program that is not Python: its source into its file, its compiler
     (if it has one) within the compile limit, then the program itself in place of this process
-    (same pid, so the parent's wait and limit apply to it). Never returns."""
+    (same pid, so the parent's wait and limit apply to it). Never returns.
+
+    After a compilation the child says how it went, on stdout under the header's compile token
+    (`\x1eSCE-COMPILED <token> ok|fail\x1e`, unless the token is `-`), and the service may then
+    change the container's memory from the compiler's limit to the program's before it sends
+    the end token; the program starts only when the parent has that token (its `go`)."""
     write_file(os.path.join(WORKDIR, LAUNCH["sourceFile"]), source)
     os.write(1, b"\x06")  # from here on every byte is the run's: the compiler's messages too
     compile_ms = 0
     status = 0
-    if LAUNCH.get("compile"):
+    compiled = bool(LAUNCH.get("compile"))
+    if compiled:
         began = time.monotonic_ns()
         status = compile_program()
         compile_ms = (time.monotonic_ns() - began) // 1_000_000
-    # The program's clock starts after its compilation: "<header> <start> <compile ms> <failed>".
+        if compile_token != b"-":
+            verdict = b"ok" if status == 0 else b"fail"
+            write_all(1, b"\x1eSCE-COMPILED " + compile_token + b" " + verdict + b"\x1e")
+    # "<header> <start> <compile ms> <failed>": the parent starts the clock (at the go, after a
+    # compilation; else from this start).
     write_all(read_write, b"%s %d %d %d\n" % (header, time.monotonic_ns(), compile_ms, status != 0))
     os.close(read_write)
     if status != 0:
         os.write(DONE_FD, b"%d %d\n" % (os.getpid(), status))
         os._exit(status)
+    if compiled:
+        os.read(GO_READ, 1)  # the parent's go: it holds the end token, the limits are the program's
     try:
         os.execvp(LAUNCH["command"][0], LAUNCH["command"])
     except OSError as error:
@@ -205,6 +217,37 @@ def finish(status):
         os._exit(status)
 
 
+def cgroup_number(*paths):
+    """The first readable number among cgroup files (v1, then v2 names); -1 when none is (gVisor
+    has no cgroup files inside its sandbox)."""
+    for path in paths:
+        try:
+            with open(path) as counter:
+                text = counter.read()
+            if path.endswith("cpu.stat"):
+                return int(text.split("usage_usec ")[1].split()[0]) * 1000
+            return int(text.split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return -1
+
+
+def cpu_ns():
+    """CPU time of every process in the container so far (the cgroup's), in nanoseconds."""
+    return cgroup_number(
+        "/sys/fs/cgroup/cpuacct/cpuacct.usage",
+        "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage",
+        "/sys/fs/cgroup/cpu.stat",
+    )
+
+
+def memory_peak_bytes():
+    """The container's highest memory use so far (the cgroup's), launcher and compiler included."""
+    return cgroup_number(
+        "/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"
+    )
+
+
 def oom_kills():
     """OOM kills in the container's memory cgroup so far; -1 when it cannot tell."""
     for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
@@ -241,6 +284,7 @@ libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 stdin_read, stdin_write = os.pipe()
 read_read, read_write = os.pipe()
 done_read, DONE_FD = os.pipe()
+GO_READ, go_write = os.pipe()
 child = os.fork()
 if child == 0:
     if not IN_SANDBOX:
@@ -248,6 +292,7 @@ if child == 0:
     os.close(stdin_write)
     os.close(read_read)
     os.close(done_read)
+    os.close(go_write)
     main_module = become_program() if LAUNCH is None else None
     header = b""
     while not header.endswith(b"\n"):
@@ -255,13 +300,14 @@ if child == 0:
         if not byte:
             os._exit(0)
         header += byte
-    length, _limit = header.split()
+    length, _limit, compile_token = header.split()
     source = read_exactly(int(length))  # exactly: the token that follows is never read here
     # The launcher's own stdin (the token in it) is never the program's: its stdin is the relay.
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
     if LAUNCH is not None:
-        run_other(header.strip(), source)
+        run_other(header.strip(), source, compile_token)
+    os.close(GO_READ)  # only a compiled program waits for a go
     started = time.monotonic_ns()
     write_file("/tmp/main.py", source)
     write_all(read_write, b"%s %d 0 0\n" % (header.strip(), started))
@@ -272,6 +318,7 @@ if child == 0:
 os.close(stdin_read)
 os.close(read_write)
 os.close(DONE_FD)
+os.close(GO_READ)
 timed_out = []
 reporting = threading.Lock()
 token_box = []
@@ -279,6 +326,7 @@ token_ready = threading.Event()
 
 
 compile_box = [0, False]  # the compilation's milliseconds, and whether it failed
+cpu_at_start = [-1]  # the cgroup's CPU time when the program started
 
 
 def report_and_exit(exit_code, ending):
@@ -288,11 +336,16 @@ def report_and_exit(exit_code, ending):
     compile_ms, compile_failed = compile_box
     if compile_failed:
         ending = b"compile"
-    report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s %d\x1e" % (
+    cpu_now = cpu_ns()
+    cpu_us = (cpu_now - cpu_at_start[0]) // 1000 if cpu_now >= 0 and cpu_at_start[0] >= 0 else -1
+    peak = memory_peak_bytes()
+    report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s %d %d %d\x1e" % (
         exit_code,
         oom_kills(),
         ending,
         compile_ms,
+        cpu_us,
+        peak // 1024 if peak >= 0 else -1,
     )
     for out in (1, 2):
         try:
@@ -359,8 +412,19 @@ while True:
 os.close(read_read)
 if not news:
     sys.exit("launcher: no program received")
-_length, limit_ms, started, compile_ms, compile_failed = news.split()
+_length, limit_ms, _compile_token, started, compile_ms, compile_failed = news.split()
 compile_box[:] = [int(compile_ms), compile_failed == b"1"]
+# A compiled program waits for its go, which comes once the service has sent the end token
+# (after changing the container's memory to the program's, where it does): its clock starts then.
+waits_for_go = LAUNCH is not None and bool(LAUNCH.get("compile")) and not compile_box[1]
+if waits_for_go:
+    token_box.append(read_exactly(TOKEN_BYTES))
+    started = time.monotonic_ns()
+    cpu_at_start[0] = cpu_ns()
+    os.write(go_write, b"g")
+else:
+    cpu_at_start[0] = cpu_ns()
+os.close(go_write)
 
 # Signals meant for the program (tini forwards SIGTERM and others to its child, this process)
 # reach it as if it were still the launcher's own process.
@@ -382,7 +446,8 @@ def at_limit():
 # The limit counts from the program's start, which the child noted (the same clock for both).
 deadline.append(int(started) / 1e9 + int(limit_ms) / 1000)
 deadline_known.set()
-token_box.append(read_exactly(TOKEN_BYTES))
+if not waits_for_go:
+    token_box.append(read_exactly(TOKEN_BYTES))
 token_ready.set()
 # The main thread relays the program's stdin (signals are handled here, between reads), until
 # one of the threads above reports and ends the process.

@@ -10,7 +10,7 @@ const TOKEN = 'f00d'.repeat(8);
 describe('the launcher', () => {
   it('frames the program length in UTF-8 bytes and the time limit, the code, the end token, then stdin', () => {
     expect(frameProgram('print("é")', 'x\n', TOKEN, 5000).toString()).toBe(
-      `11 5000\nprint("é")${TOKEN}x\n`,
+      `11 5000 -\nprint("é")${TOKEN}x\n`,
     );
     expect(() => frameProgram('x', '', 'f00d', 5000)).toThrow(/32 hex digits/);
   });
@@ -33,7 +33,7 @@ describe('the launcher', () => {
   }
   /** The end report (program-end.ts); the OOM count depends on the host, so any number. */
   const report = (status: number, ending = 'exit') =>
-    new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+ ${ending} \\d+\x1e$`);
+    new RegExp(`\x1eSCE-END ${TOKEN} ${status} -?\\d+ ${ending} \\d+ -?\\d+ -?\\d+\x1e$`);
 
   it('hands the program exactly its own stdin, between its start marker and its end report', () => {
     const run = launch('import sys\nprint(repr(sys.stdin.read()))', 'line 1\nline 2 😀');
@@ -60,7 +60,7 @@ describe('the launcher', () => {
   it('reports 1 after the traceback of an uncaught exception', () => {
     const run = launch('raise ValueError("boom")');
     expect(run.stderr).toMatch(
-      new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+ exit 0\x1e$`),
+      new RegExp(`ValueError: boom\n\x1eSCE-END ${TOKEN} 1 -?\\d+ exit 0 -?\\d+ -?\\d+\x1e$`),
     );
     expect(run.status).toBe(1);
   });
@@ -135,7 +135,7 @@ describe('the launcher', () => {
     );
     expect(Date.now() - started).toBeLessThan(20_000); // not the 30 s of the sleep
     expect(run.stdout).toMatch(
-      new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0\x1e$`),
+      new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0 -?\\d+ -?\\d+\x1e$`),
     );
     expect(run.status).toBe(137);
   });
@@ -172,7 +172,7 @@ describe('the launcher', () => {
       ].join('\n'),
     );
     expect(run.stdout).toMatch(
-      new RegExp(`^\u0006before\n\x1eSCE-END ${TOKEN} 42 -?\\d+ exit 0\x1e$`),
+      new RegExp(`^\u0006before\n\x1eSCE-END ${TOKEN} 42 -?\\d+ exit 0 -?\\d+ -?\\d+\x1e$`),
     );
     expect(run.status).toBe(42);
   });
@@ -219,7 +219,7 @@ describe('the launcher', () => {
     it('kills it at the time limit', () => {
       const run = launchOther(shell, 'echo looping\nwhile :; do :; done', '', 300);
       expect(run.stdout).toMatch(
-        new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0\x1e$`),
+        new RegExp(`^\u0006looping\n\x1eSCE-END ${TOKEN} 137 -?\\d+ time 0 -?\\d+ -?\\d+\x1e$`),
       );
     });
 
@@ -230,9 +230,9 @@ describe('the launcher', () => {
         '21',
       );
       expect(run.stdout).toMatch(
-        new RegExp(`^\u000642\n\x1eSCE-END ${TOKEN} 0 -?\\d+ exit \\d+\x1e$`),
+        new RegExp(`^\u000642\n\x1eSCE-END ${TOKEN} 0 -?\\d+ exit \\d+ -?\\d+ -?\\d+\x1e$`),
       );
-      const compileMs = Number(new RegExp(`exit (\\d+)\x1e$`).exec(run.stdout)?.[1]);
+      const compileMs = Number(new RegExp(`exit (\\d+) -?\\d+ -?\\d+\x1e$`).exec(run.stdout)?.[1]);
       expect(compileMs).toBeGreaterThan(0);
     });
 
@@ -240,7 +240,7 @@ describe('the launcher', () => {
       const run = launchOther(c, 'int main(void) { return nope; }');
       expect(run.stderr).toMatch(/main\.c:1:\d+: error: .nope. undeclared/);
       expect(run.stdout).toMatch(
-        new RegExp(`^\u0006\x1eSCE-END ${TOKEN} 1 -?\\d+ compile \\d+\x1e$`),
+        new RegExp(`^\u0006\x1eSCE-END ${TOKEN} 1 -?\\d+ compile \\d+ -?\\d+ -?\\d+\x1e$`),
       );
     });
 

@@ -47,25 +47,42 @@ export const END_TOKEN_LENGTH = 32;
 
 /**
  * Frames a program and its stdin for the launcher:
- * `<byte length> <time limit in ms>\n<source><end token><stdin>`. The launcher kills the program
- * at the time limit itself (to the millisecond, counted from the program's start) and reads the
- * token only after it has forked the program's process, so the program never holds it;
- * `endToken` (32 hex digits) goes into the end report (program-end.ts).
+ * `<byte length> <time limit in ms> <compile token or ->\n<source><end token><stdin>`. The
+ * launcher kills the program at the time limit itself (to the millisecond, counted from the
+ * program's start) and reads the end token only after it has forked the program's process, so
+ * the program never holds it; `endToken` (32 hex digits) goes into the end report
+ * (program-end.ts). A compile token asks the launcher to say when the compilation is over
+ * (compiledPrefix): the service then sends the end token only after adjusting the container
+ * (`frameHead` first, `frameTail` later).
  */
 export function frameProgram(
   code: string,
   stdin: string,
   endToken: string,
   timeLimitMs: number,
+  compileToken?: string,
 ): Buffer {
-  if (!/^[0-9a-f]+$/.test(endToken) || endToken.length !== END_TOKEN_LENGTH) {
-    throw new Error(`the end token must be ${END_TOKEN_LENGTH} hex digits`);
-  }
+  return Buffer.concat([frameHead(code, timeLimitMs, compileToken), frameTail(endToken, stdin)]);
+}
+
+/** The header and the source. */
+export function frameHead(code: string, timeLimitMs: number, compileToken?: string): Buffer {
+  if (compileToken !== undefined) assertToken(compileToken, 'compile');
   const source = Buffer.from(code, 'utf8');
   return Buffer.concat([
-    Buffer.from(`${source.length} ${Math.ceil(timeLimitMs)}\n`),
+    Buffer.from(`${source.length} ${Math.ceil(timeLimitMs)} ${compileToken ?? '-'}\n`),
     source,
-    Buffer.from(endToken, 'latin1'),
-    Buffer.from(stdin, 'utf8'),
   ]);
+}
+
+/** The end token, then the program's stdin. */
+export function frameTail(endToken: string, stdin: string): Buffer {
+  assertToken(endToken, 'end');
+  return Buffer.concat([Buffer.from(endToken, 'latin1'), Buffer.from(stdin, 'utf8')]);
+}
+
+function assertToken(token: string, name: string): void {
+  if (!/^[0-9a-f]+$/.test(token) || token.length !== END_TOKEN_LENGTH) {
+    throw new Error(`the ${name} token must be ${END_TOKEN_LENGTH} hex digits`);
+  }
 }

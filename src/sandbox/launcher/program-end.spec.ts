@@ -29,7 +29,7 @@ describe('ProgramEndScanner', () => {
 
   it('finds a report split at every byte, and passes what came before it through', () => {
     const stream = Buffer.from(
-      'out\x1e\x1eSCE-END ca\x1eSCE-END cafe 7 0 exit 0\x1eafter',
+      'out\x1e\x1eSCE-END ca\x1eSCE-END cafe 7 0 exit 0 -1 -1\x1eafter',
       'latin1',
     );
     for (let cut = 0; cut <= stream.length; cut++) {
@@ -38,7 +38,14 @@ describe('ProgramEndScanner', () => {
         scanner.feed(stream.subarray(0, cut)),
         scanner.feed(stream.subarray(cut)),
       ]);
-      expect(scanner.end).toEqual({ exitCode: 7, oomKills: 0, ending: 'exit', compileMs: 0 });
+      expect(scanner.end).toEqual({
+        exitCode: 7,
+        oomKills: 0,
+        ending: 'exit',
+        compileMs: 0,
+        cpuUs: -1,
+        memoryPeakKb: -1,
+      });
       expect(output.toString('latin1')).toBe('out\x1e\x1eSCE-END ca');
     }
   });

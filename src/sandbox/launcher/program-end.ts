@@ -1,6 +1,7 @@
 /**
  * The launcher's report that the program has ended, written as the very last thing on both
- * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills> <exit|time|compile> <compile ms>\x1e`. With it on both
+ * stdout and stderr: `\x1eSCE-END <token> <exit status> <OOM kills> <exit|time|compile> <compile ms>
+ * <CPU µs> <memory peak KiB>\x1e` (the last two -1 where the launcher cannot read the cgroup). With it on both
  * streams, everything the program wrote before it has arrived (each pipe keeps its order), so
  * the service can answer without waiting for the engine to process the container's exit.
  * The token is new for every run, and the program never holds it (launcher.py reads it only after
@@ -18,11 +19,15 @@ export interface ProgramEnd {
   ending: 'exit' | 'time' | 'compile';
   /** How long the compilation took (0 for a runtime without one). */
   compileMs: number;
+  /** CPU time of the container from the program's start (the cgroup's); -1 if unknown. */
+  cpuUs: number;
+  /** The container's highest memory use (the cgroup's); -1 if unknown. */
+  memoryPeakKb: number;
 }
 
 const SEPARATOR = 0x1e;
-/** Longest report after its prefix: "255 4294967295 compile 4294967295" and some room. */
-const MAX_FIELDS_BYTES = 48;
+/** Longest report after its prefix: five fields of ten digits, a word, and some room. */
+const MAX_FIELDS_BYTES = 80;
 const EMPTY = Buffer.alloc(0);
 
 export function programEndPrefix(token: string): Buffer {
@@ -30,28 +35,42 @@ export function programEndPrefix(token: string): Buffer {
 }
 
 /**
- * Finds the report in one stream's bytes as they arrive, split anywhere. Bytes before it are
- * output; the report and everything after it are not (a process the program left behind
- * cannot add to an answer whose program has ended).
+ * The launcher's word after a compilation, on stdout under the compile token of the run's
+ * header: `\x1eSCE-COMPILED <token> ok|fail\x1e`. The service may then change the container's
+ * memory to the program's before it sends the end token, which starts the program.
  */
-export class ProgramEndScanner {
-  /** Bytes that may be the start of the report, held back until that is decided. */
-  private held: Buffer = EMPTY;
-  private found: ProgramEnd | undefined;
+export function compiledPrefix(token: string): Buffer {
+  return Buffer.from(`\x1eSCE-COMPILED ${token} `, 'latin1');
+}
 
-  constructor(private readonly prefix: Buffer) {
+/**
+ * Finds one in-band message of the launcher (`<prefix><fields>\x1e`) in one stream's bytes as
+ * they arrive, split anywhere, and takes it off the output. What comes after it is output too
+ * (`after: 'output'`) or not (`after: 'dropped'`: nothing after the end report is the answer's,
+ * for a process the program left behind cannot add to an answer whose program has ended).
+ */
+export class MarkerScanner<T> {
+  /** Bytes that may be the start of the message, held back until that is decided. */
+  private held: Buffer = EMPTY;
+  private found: T | undefined;
+
+  constructor(
+    private readonly prefix: Buffer,
+    private readonly parse: (fields: string) => T | undefined,
+    private readonly after: 'output' | 'dropped',
+  ) {
     if (prefix[0] !== SEPARATOR || prefix.indexOf(SEPARATOR, 1) >= 0) {
-      throw new Error('the end report prefix must hold the separator as its first byte only');
+      throw new Error('a marker prefix must hold the separator as its first byte only');
     }
   }
 
-  get end(): ProgramEnd | undefined {
+  get message(): T | undefined {
     return this.found;
   }
 
   /** Returns the bytes of `data` that are output. */
   feed(data: Buffer): Buffer {
-    if (this.found) return EMPTY;
+    if (this.found !== undefined) return this.after === 'output' ? data : EMPTY;
     const bytes = this.held.length > 0 ? Buffer.concat([this.held, data]) : data;
     this.held = EMPTY;
     const at = bytes.indexOf(this.prefix);
@@ -65,10 +84,13 @@ export class ProgramEndScanner {
         }
         return bytes; // too long to be the report: ordinary output
       }
-      const end = parseFields(bytes.subarray(fieldsStart, close).toString('latin1'));
-      if (end === undefined) return bytes; // not the report after all
-      this.found = end;
-      return bytes.subarray(0, at);
+      const message = this.parse(bytes.subarray(fieldsStart, close).toString('latin1'));
+      if (message === undefined) return bytes; // not the message after all
+      this.found = message;
+      const before = bytes.subarray(0, at);
+      if (this.after === 'dropped') return before;
+      const rest = bytes.subarray(close + 1);
+      return rest.length === 0 ? before : Buffer.concat([before, rest]);
     }
     const keep = this.prefixStartAtEnd(bytes);
     if (keep === 0) return bytes;
@@ -97,8 +119,33 @@ export class ProgramEndScanner {
   }
 }
 
-function parseFields(text: string): ProgramEnd | undefined {
-  const match = /^(\d{1,3}) (-1|\d{1,10}) (exit|time|compile) (\d{1,10})$/.exec(text);
+/** The scanner of the end report: nothing after it is output. */
+export class ProgramEndScanner extends MarkerScanner<ProgramEnd> {
+  constructor(prefix: Buffer) {
+    super(prefix, parseEnd, 'dropped');
+  }
+
+  get end(): ProgramEnd | undefined {
+    return this.message;
+  }
+}
+
+/** The scanner of the word after a compilation: what follows is the program's output. */
+export class CompiledScanner extends MarkerScanner<'ok' | 'fail'> {
+  constructor(prefix: Buffer) {
+    super(
+      prefix,
+      (fields) => (fields === 'ok' || fields === 'fail' ? fields : undefined),
+      'output',
+    );
+  }
+}
+
+function parseEnd(text: string): ProgramEnd | undefined {
+  const match =
+    /^(\d{1,3}) (-1|\d{1,10}) (exit|time|compile) (\d{1,10}) (-1|\d{1,15}) (-1|\d{1,12})$/.exec(
+      text,
+    );
   if (!match) return undefined;
   const exitCode = Number(match[1]);
   if (exitCode > 255) return undefined;
@@ -107,5 +154,7 @@ function parseFields(text: string): ProgramEnd | undefined {
     oomKills: Number(match[2]),
     ending: match[3] as ProgramEnd['ending'],
     compileMs: Number(match[4]),
+    cpuUs: Number(match[5]),
+    memoryPeakKb: Number(match[6]),
   };
 }
