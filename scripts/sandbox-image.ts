@@ -426,6 +426,17 @@ async function buildFromRegistry(
   runtime: RuntimeDefinition,
   base: string,
 ): Promise<string | undefined> {
+  const earlierPull = registryPulls.get(base);
+  if (
+    earlierPull &&
+    !(await earlierPull.then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    log('registry path unavailable (as above); offline build');
+    return undefined;
+  }
   let id: string | undefined;
   const built = await buildOnRegistryBase(base, {
     pull: (ref) => pullOnce(docker, ref),
