@@ -186,11 +186,13 @@ describe('formatTable', () => {
       formatTable([
         { runtime: 'python', image: 'safe-code-executor-python:3.11', bytes: 118.7e6 },
         { runtime: 'c', image: 'safe-code-executor-c:12', bytes: 250.2e6, seconds: 73 },
+        { runtime: 'php', image: 'safe-code-executor-php:8.2', failed: true },
       ]),
     ).toEqual([
       'runtime  image                             size  seconds',
       'python   safe-code-executor-python:3.11  119 MB  present',
       'c        safe-code-executor-c:12         250 MB       73',
+      'php      safe-code-executor-php:8.2           -   FAILED',
     ]);
   });
 });

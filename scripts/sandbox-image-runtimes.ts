@@ -169,9 +169,11 @@ export function versionLabel(output: string): string | undefined {
 export interface BuildReport {
   runtime: string;
   image: string;
-  bytes: number;
+  /** Size of the image; undefined when its build failed. */
+  bytes?: number;
   /** Seconds the build took; undefined when the image was already there. */
   seconds?: number;
+  failed?: boolean;
 }
 
 /** The table printed at the end of a build of several runtimes. */
@@ -181,8 +183,8 @@ export function formatTable(rows: readonly BuildReport[]): string[] {
     ...rows.map((row) => [
       row.runtime,
       row.image,
-      `${(row.bytes / 1e6).toFixed(0)} MB`,
-      row.seconds === undefined ? 'present' : String(row.seconds),
+      row.bytes === undefined ? '-' : `${(row.bytes / 1e6).toFixed(0)} MB`,
+      row.failed ? 'FAILED' : row.seconds === undefined ? 'present' : String(row.seconds),
     ]),
   ];
   const widths = cells[0].map((_, column) => Math.max(...cells.map((row) => row[column].length)));

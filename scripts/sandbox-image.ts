@@ -958,13 +958,27 @@ async function main(argv: string[]): Promise<void> {
   await assertEngineReachable(docker);
 
   const reports: BuildReport[] = [];
+  const failed: string[] = [];
   for (const runtime of options.runtimes) {
-    reports.push(await ensureImage(docker, runtime, options, registryRef));
+    try {
+      reports.push(await ensureImage(docker, runtime, options, registryRef));
+    } catch (error) {
+      // With one runtime, or when interrupted, the error is the outcome; with several, the
+      // others are still built and the failures summed up at the end.
+      if (options.runtimes.length === 1) throw error;
+      rethrowIfInterrupted(error);
+      log(`ERROR: ${runtime.language}: ${reason(error)}`);
+      if (error instanceof FatalError && error.hint) log(error.hint);
+      failed.push(runtime.language);
+      const image = imageName(runtime, process.env.SANDBOX_IMAGE);
+      reports.push({ runtime: runtime.language, image, failed: true });
+    }
   }
   if (options.runtimes.length > 1) {
     log('summary:');
     for (const line of formatTable(reports)) detail(line);
   }
+  if (failed.length) throw new Error(`no image for ${failed.join(', ')} (see above)`);
   if (options.exportTo) await exportImage(docker, reports[0].image, options.exportTo);
 }
 
