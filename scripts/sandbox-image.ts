@@ -10,8 +10,9 @@
  *   node dist/scripts/sandbox-image.js --rebuild        always build (the layer cache still
  *                                                       makes an unchanged rebuild quick)
  *   node dist/scripts/sandbox-image.js --offline        skip the registry attempt
- *   node dist/scripts/sandbox-image.js --refresh-base   debootstrap the offline base anew (it is
- *                                                       otherwise made once and reused)
+ *   node dist/scripts/sandbox-image.js --refresh-base   debootstrap the offline base anew for
+ *                                                       what is built (it is otherwise made once
+ *                                                       and reused; add --rebuild for all)
  *   node dist/scripts/sandbox-image.js --export F       then write the (one) image to F as a
  *                                                       `docker save` archive, which a worker
  *                                                       elsewhere loads at start
@@ -62,7 +63,11 @@ import { createInterface } from 'node:readline';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeDefinition } from '../src/runtimes/runtime-catalogue.js';
+import {
+  DEFAULT_LANGUAGE,
+  findRuntime,
+  type RuntimeDefinition,
+} from '../src/runtimes/runtime-catalogue.js';
 import {
   buildArgs,
   formatTable,
@@ -984,11 +989,16 @@ async function main(argv: string[]): Promise<void> {
 
 /** Writes the image to `file` as `docker save` does (through the engine API). */
 async function exportImage(docker: Docker, image: string, file: string): Promise<void> {
+  const python = findRuntime(DEFAULT_LANGUAGE) as RuntimeDefinition;
   const partial = `${file}.partial`;
   await pipeline(await docker.getImage(image).get(), createWriteStream(partial));
   await rename(partial, file);
   const { size } = await stat(file);
-  log(`wrote ${image} to ${file} (${megabytes(size)}); load it with SANDBOX_IMAGE_ARCHIVE=${file}`);
+  const load =
+    image === imageName(python, process.env.SANDBOX_IMAGE)
+      ? `SANDBOX_IMAGE_ARCHIVE=${file}`
+      : `\`docker load -i ${file}\` on the other engine`;
+  log(`wrote ${image} to ${file} (${megabytes(size)}); load it with ${load}`);
 }
 
 async function ensureImage(
