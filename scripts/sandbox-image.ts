@@ -1,26 +1,38 @@
 /**
- * Makes sure the sandbox image (SANDBOX_IMAGE, default safe-code-executor-python:3.11) is on the
- * Docker engine, building it from sandbox-image/Dockerfile when it is not.
+ * Makes sure the sandbox image of each runtime asked for (src/runtimes/runtime-catalogue.ts;
+ * python's may be renamed with SANDBOX_IMAGE) is on the Docker engine, building it from
+ * sandbox-image/Dockerfile when it is not.
  *
- *   node dist/scripts/sandbox-image.js             build only if the image is missing
- *   node dist/scripts/sandbox-image.js --rebuild   always build
- *   node dist/scripts/sandbox-image.js --offline   skip the registry attempt
- *   node dist/scripts/sandbox-image.js --export F  then write it to F as a `docker save` archive,
- *                                                  which a worker elsewhere loads at start
- *                                                  (SANDBOX_IMAGE_ARCHIVE)
+ *   node dist/scripts/sandbox-image.js                  python's image, only if it is missing
+ *   node dist/scripts/sandbox-image.js --runtime js,c   those runtimes' (names or aliases;
+ *                                                       --runtime may also be repeated)
+ *   node dist/scripts/sandbox-image.js --all            every runtime's, then a summary table
+ *   node dist/scripts/sandbox-image.js --rebuild        always build (the layer cache still
+ *                                                       makes an unchanged rebuild quick)
+ *   node dist/scripts/sandbox-image.js --offline        skip the registry attempt
+ *   node dist/scripts/sandbox-image.js --refresh-base   debootstrap the offline base anew for
+ *                                                       what is built (it is otherwise made once
+ *                                                       and reused; add --rebuild for all)
+ *   node dist/scripts/sandbox-image.js --export F       then write the (one) image to F as a
+ *                                                       `docker save` archive, which a worker
+ *                                                       elsewhere loads at start
+ *                                                       (SANDBOX_IMAGE_ARCHIVE)
  *
  * Two ways to a base image, tried in order:
  *   1. registry: pull python:3.11-slim by digest and build on it;
  *   2. offline: debootstrap a Debian bookworm root file system with python3 from the Debian mirror
  *      apt already uses, its Release signature checked against Debian's archive keyring, import
- *      it as safe-code-executor-base:bookworm and build on that.
+ *      it as safe-code-executor-base:bookworm and build on that. Made once and reused by every
+ *      runtime and every later build (--refresh-base makes it anew).
  * The second exists because many machines that run this service reach a Debian mirror but no
- * container registry. Both build the same Dockerfile, which checks what the service relies on.
- * How each source is verified: scripts/sandbox-image-sources.ts.
+ * container registry. Both build the same Dockerfile, which installs the runtime's Debian
+ * packages (signatures checked by apt) and checks what the service relies on. How each source is
+ * verified: scripts/sandbox-image-sources.ts; which arguments each runtime's build gets:
+ * scripts/sandbox-image-runtimes.ts.
  *
  * Engine calls go through dockerode only (never the docker CLI, which may not be installed).
  *
- * Environment: SANDBOX_IMAGE (image to make), SANDBOX_REGISTRY_BASE (base for path 1, pinned by
+ * Environment: SANDBOX_IMAGE (python's image), SANDBOX_REGISTRY_BASE (base for path 1, pinned by
  * digest: name@sha256:...),
  * SANDBOX_DEBIAN_MIRROR (mirror for path 2; default: apt's own), SANDBOX_BUILD_TMPDIR (where the
  * root file system is assembled; default /var/tmp), DOCKER_HOST (engine address).
@@ -51,7 +63,22 @@ import { createInterface } from 'node:readline';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import {
+  DEFAULT_LANGUAGE,
+  findRuntime,
+  type RuntimeDefinition,
+} from '../src/runtimes/runtime-catalogue.js';
+import {
+  buildArgs,
+  formatTable,
+  imageName,
+  imageTitle,
+  parseOptions,
+  VERSION_COMMANDS,
+  versionLabel,
+  type BuildReport,
+  type Options,
+} from './sandbox-image-runtimes.js';
 import {
   aptInstallArgs,
   aptUpdateArgs,
@@ -64,14 +91,13 @@ import {
   type HostTools,
 } from './sandbox-image-sources.js';
 
-const IMAGE = process.env.SANDBOX_IMAGE?.trim() || 'safe-code-executor-python:3.11';
 const OFFLINE_BASE = { repo: 'safe-code-executor-base', tag: 'bookworm' } as const;
 const OFFLINE_BASE_REF = `${OFFLINE_BASE.repo}:${OFFLINE_BASE.tag}`;
 /** Debian 12; its python3 is 3.11, the version the sandbox promises. */
 const DEBIAN_SUITE = 'bookworm';
+/** The import's comment: how a base found on the engine is recognised as one this script made. */
+const OFFLINE_BASE_COMMENT = `Debian ${DEBIAN_SUITE} minbase + python3, made by scripts/sandbox-image.ts`;
 const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
-/** Set by the Dockerfile; marks images this script may clean up after a rebuild. */
-const IMAGE_TITLE = 'safe-code-executor-python';
 
 /** A registry that answers at all does so within seconds; one that is blocked may hang for minutes. */
 const REGISTRY_ANSWER_TIMEOUT_MS = 20_000;
@@ -303,22 +329,48 @@ function printPullEvent(event: EngineEvent): void {
   detail(event.id ? `${event.id}: ${event.status}` : event.status);
 }
 
-/** Builds sandbox-image/Dockerfile on `baseImage`, tagged IMAGE. */
-async function buildFrom(docker: Docker, baseImage: string): Promise<void> {
-  log(`building ${IMAGE} from ${baseImage} with sandbox-image/Dockerfile`);
+/**
+ * Builds sandbox-image/`dockerfile` and returns the new image's id. The image gets no tag here:
+ * it is tagged only once it has passed its checks, so a broken build never replaces a working one.
+ */
+async function buildImage(
+  docker: Docker,
+  dockerfile: string,
+  buildargs: Record<string, string>,
+  network: boolean,
+): Promise<string> {
   const stream = await docker.buildImage(
-    { context: path.join(projectRoot(), 'sandbox-image'), src: ['Dockerfile'] },
+    { context: path.join(projectRoot(), 'sandbox-image'), src: [dockerfile] },
     {
-      t: IMAGE,
-      buildargs: { BASE_IMAGE: baseImage },
-      // Nothing in the Dockerfile needs the network, and an offline build must not try it.
-      networkmode: 'none',
+      dockerfile,
+      buildargs,
+      // Only apt-get needs the network (to reach the base's Debian mirror); without packages to
+      // install nothing may try it.
+      networkmode: network ? 'default' : 'none',
       rm: true,
       forcerm: true,
       abortSignal: interrupt.signal,
     },
   );
-  await readEngineEvents(stream, printBuildEvent);
+  let id: string | undefined;
+  await readEngineEvents(stream, (event) => {
+    if (event.aux?.ID) id = event.aux.ID;
+    printBuildEvent(event);
+  });
+  if (!id)
+    throw new Error(`the engine did not report the id of the image built from ${dockerfile}`);
+  return id;
+}
+
+/** Builds `runtime`'s image on `baseImage`; its id, untagged. */
+function buildFrom(docker: Docker, runtime: RuntimeDefinition, baseImage: string): Promise<string> {
+  log(`building ${runtime.language}'s image from ${baseImage} with sandbox-image/Dockerfile`);
+  return buildImage(
+    docker,
+    'Dockerfile',
+    buildArgs(runtime, baseImage),
+    runtime.packages.length > 0,
+  );
 }
 
 /** The directory holding sandbox-image/, found from this file whether it runs from dist/ or not. */
@@ -361,21 +413,85 @@ async function pullRegistryBase(docker: Docker, ref: string): Promise<void> {
   await readEngineEvents(stream, printPullEvent);
 }
 
-/** Builds on `base`; false (after saying why) when that is not possible here. */
-function buildFromRegistry(docker: Docker, base: string): Promise<boolean> {
-  return buildOnRegistryBase(base, {
-    pull: (ref) => pullRegistryBase(docker, ref),
-    build: (ref) => buildFrom(docker, ref),
+/** One pull per run: the outcome (a pulled base, or a registry that is not reachable) holds for every runtime. */
+const registryPulls = new Map<string, Promise<void>>();
+
+function pullOnce(docker: Docker, ref: string): Promise<void> {
+  let pull = registryPulls.get(ref);
+  if (!pull) {
+    pull = pullRegistryBase(docker, ref);
+    registryPulls.set(ref, pull);
+  }
+  return pull;
+}
+
+/** Builds `runtime`'s image on `base`; its id, or undefined (after saying why) when that is not possible here. */
+async function buildFromRegistry(
+  docker: Docker,
+  runtime: RuntimeDefinition,
+  base: string,
+): Promise<string | undefined> {
+  const earlierPull = registryPulls.get(base);
+  if (
+    earlierPull &&
+    !(await earlierPull.then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    log('registry path unavailable (as above); offline build');
+    return undefined;
+  }
+  let id: string | undefined;
+  const built = await buildOnRegistryBase(base, {
+    pull: (ref) => pullOnce(docker, ref),
+    build: async (ref) => {
+      id = await buildFrom(docker, runtime, ref);
+    },
     log,
     rethrowIfInterrupted,
     reason,
   });
+  return built ? id : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Path 2: offline, from a Debian mirror
 
-async function buildOffline(docker: Docker): Promise<void> {
+/** The offline base, made (or found) once per run and shared by every runtime's build. */
+let offlineBase: Promise<void> | undefined;
+
+function ensureOfflineBase(docker: Docker, refresh: boolean): Promise<void> {
+  offlineBase ??= (async () => {
+    const present = await inspectImage(docker, OFFLINE_BASE_REF);
+    if (present && !refresh) {
+      if (present.Comment !== OFFLINE_BASE_COMMENT) {
+        throw new FatalError(
+          `${OFFLINE_BASE_REF} on the engine was not made by this script (its comment is ${JSON.stringify(present.Comment)})`,
+          `Remove it (\`docker rmi ${OFFLINE_BASE_REF}\`) or run with --refresh-base to make it anew.`,
+        );
+      }
+      log(
+        `offline path: reusing ${OFFLINE_BASE_REF} (${shortId(present.Id)}, made ${present.Created}; --refresh-base makes it anew)`,
+      );
+      return;
+    }
+    await makeOfflineBase(docker);
+    if (present) await removeReplacedBase(docker, present);
+  })();
+  return offlineBase;
+}
+
+async function buildOffline(
+  docker: Docker,
+  runtime: RuntimeDefinition,
+  refreshBase: boolean,
+): Promise<string> {
+  await ensureOfflineBase(docker, refreshBase);
+  return buildFrom(docker, runtime, OFFLINE_BASE_REF);
+}
+
+async function makeOfflineBase(docker: Docker): Promise<void> {
   log(
     `offline path: Debian ${DEBIAN_SUITE} + python3 with debootstrap, imported as ${OFFLINE_BASE_REF}`,
   );
@@ -402,7 +518,6 @@ async function buildOffline(docker: Docker): Promise<void> {
   } finally {
     await removeWorkDir(workDir);
   }
-  await buildFrom(docker, OFFLINE_BASE_REF);
 }
 
 /**
@@ -617,7 +732,7 @@ async function importRootfs(docker: Docker, rootfs: string): Promise<void> {
   let imageId: string | undefined;
   const imported = (async () => {
     const stream = await docker.importImage(tar.stdout, {
-      message: `Debian ${DEBIAN_SUITE} minbase + python3, made by scripts/sandbox-image.ts`,
+      message: OFFLINE_BASE_COMMENT,
       abortSignal: interrupt.signal,
     });
     await readEngineEvents(stream, (event) => {
@@ -711,10 +826,36 @@ const PROBE = [
   'print("Python", sys.version.split()[0], "as uid", os.getuid(), "in", os.getcwd())',
 ].join('\n');
 
-async function probeImage(docker: Docker): Promise<string> {
+/**
+ * Runs the probe, then the runtime's check and its version command, in one container confined as
+ * the service confines programs. The output's last line is the version (empty without a command).
+ */
+const PROBE_SCRIPT =
+  'python3 -I -S -c "$PROBE" && env -- $CHECK_ENV sh -c "$CHECK" && ' +
+  'if [ -n "$VERSION_COMMAND" ]; then sh -c "$VERSION_COMMAND"; else echo; fi';
+
+interface ProbeResult {
+  /** The probe's own line: Python version, uid, directory. */
+  summary: string;
+  /** What the version command printed, fit for a label. */
+  version?: string;
+}
+
+async function probeImage(
+  docker: Docker,
+  runtime: RuntimeDefinition,
+  image: string,
+): Promise<ProbeResult> {
+  const args = buildArgs(runtime, '');
   const container = await docker.createContainer({
-    Image: IMAGE,
-    Cmd: ['python3', '-I', '-S', '-c', PROBE],
+    Image: image,
+    Cmd: ['sh', '-c', PROBE_SCRIPT],
+    Env: [
+      `PROBE=${PROBE}`,
+      `CHECK=${args.CHECK}`,
+      `CHECK_ENV=${args.CHECK_ENV}`,
+      `VERSION_COMMAND=${VERSION_COMMANDS[runtime.language] ?? ''}`,
+    ],
     Tty: true, // one raw output stream, no multiplexing to undo
     NetworkDisabled: true,
     Labels: { 'safe-code-executor.image-check': 'true' },
@@ -724,7 +865,7 @@ async function probeImage(docker: Docker): Promise<string> {
       Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=16m,mode=1777' },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      Memory: 256 * 1024 * 1024,
+      Memory: 512 * 1024 * 1024,
     },
   });
   try {
@@ -732,25 +873,62 @@ async function probeImage(docker: Docker): Promise<string> {
     const exit = (await container.wait({
       abortSignal: AbortSignal.any([AbortSignal.timeout(CHECK_TIMEOUT_MS), interrupt.signal]),
     })) as { StatusCode?: number };
-    const output = (await container.logs({ stdout: true, stderr: true })).toString('utf8').trim();
+    const output = (await container.logs({ stdout: true, stderr: true }))
+      .toString('utf8')
+      .replace(/\r/g, '')
+      .trim();
     if (exit.StatusCode !== 0) throw new Error(`exit code ${exit.StatusCode}: ${output}`);
-    return output;
+    const lines = output.split('\n');
+    return {
+      summary: lines[0] ?? '',
+      version: lines.length > 1 ? versionLabel(lines[lines.length - 1]) : undefined,
+    };
   } finally {
     await container.remove({ force: true }).catch(() => {});
   }
 }
 
 /**
+ * Tags the checked image: through sandbox-image/runtime-version.Dockerfile when there is a version
+ * to record (a label only, no layer; cached on an unchanged rebuild), else directly.
+ */
+async function tagImage(
+  docker: Docker,
+  id: string,
+  image: string,
+  version: string | undefined,
+): Promise<string> {
+  let final = id;
+  if (version !== undefined) {
+    final = await buildImage(
+      docker,
+      'runtime-version.Dockerfile',
+      { IMAGE: id, RUNTIME_VERSION: version },
+      false,
+    );
+  }
+  const colon = image.lastIndexOf(':');
+  const [repo, tag] =
+    colon > image.lastIndexOf('/')
+      ? [image.slice(0, colon), image.slice(colon + 1)]
+      : [image, 'latest'];
+  await docker.getImage(final).tag({ repo, tag });
+  return final;
+}
+
+/**
  * After a rebuild the previous image is untagged and only takes up space. Removed only when it is
- * ours (by label) and nothing uses it; the engine refuses (409) while containers still do.
+ * this runtime's (by title label: never another runtime's) and nothing uses it; the engine
+ * refuses (409) while containers still do.
  */
 async function removeReplacedImage(
   docker: Docker,
   previous: Docker.ImageInspectInfo,
+  title: string,
 ): Promise<void> {
   const now = await inspectImage(docker, previous.Id).catch(() => undefined);
   if (!now || now.RepoTags?.length) return;
-  if (now.Config?.Labels?.['org.opencontainers.image.title'] !== IMAGE_TITLE) return;
+  if (now.Config?.Labels?.['org.opencontainers.image.title'] !== title) return;
   try {
     await docker.getImage(previous.Id).remove();
     log(`removed the replaced image ${shortId(previous.Id)}`);
@@ -759,78 +937,110 @@ async function removeReplacedImage(
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Main
-
-interface Options {
-  rebuild: boolean;
-  offline: boolean;
-  /** Where to write the image as a `docker save` archive, once it is on the engine. */
-  exportTo?: string;
-}
-
-function parseOptions(argv: string[]): Options {
+/** The base replaced by --refresh-base; kept while images built on it remain. */
+async function removeReplacedBase(
+  docker: Docker,
+  previous: Docker.ImageInspectInfo,
+): Promise<void> {
+  const now = await inspectImage(docker, previous.Id).catch(() => undefined);
+  if (!now || now.RepoTags?.length) return;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        rebuild: { type: 'boolean', default: false },
-        offline: { type: 'boolean', default: false },
-        export: { type: 'string' },
-      },
-    });
-    return { rebuild: values.rebuild, offline: values.offline, exportTo: values.export };
+    await docker.getImage(previous.Id).remove();
+    log(`removed the replaced base ${shortId(previous.Id)}`);
   } catch (error) {
-    throw new FatalError(
-      reason(error),
-      'Usage: node dist/scripts/sandbox-image.js [--rebuild] [--offline] [--export FILE]',
-    );
+    log(`kept the replaced base ${shortId(previous.Id)} (${reason(error)})`);
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Main
+
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
-  await ensureImage(options);
-  if (options.exportTo) await exportImage(new Docker(), options.exportTo);
-}
-
-/** Writes the image to `file` as `docker save` does (through the engine API). */
-async function exportImage(docker: Docker, file: string): Promise<void> {
-  const partial = `${file}.partial`;
-  await pipeline(await docker.getImage(IMAGE).get(), createWriteStream(partial));
-  await rename(partial, file);
-  const { size } = await stat(file);
-  log(`wrote ${IMAGE} to ${file} (${megabytes(size)}); load it with SANDBOX_IMAGE_ARCHIVE=${file}`);
-}
-
-async function ensureImage(options: Options): Promise<void> {
   // Checked even with --offline: a misconfiguration should not wait for the day it matters.
   const registryRef = registryBase(process.env.SANDBOX_REGISTRY_BASE);
   const docker = new Docker();
   await assertEngineReachable(docker);
 
-  const existing = await inspectImage(docker, IMAGE);
+  const reports: BuildReport[] = [];
+  const failed: string[] = [];
+  for (const runtime of options.runtimes) {
+    try {
+      reports.push(await ensureImage(docker, runtime, options, registryRef));
+    } catch (error) {
+      // With one runtime, or when interrupted, the error is the outcome; with several, the
+      // others are still built and the failures summed up at the end.
+      if (options.runtimes.length === 1) throw error;
+      rethrowIfInterrupted(error);
+      log(`ERROR: ${runtime.language}: ${reason(error)}`);
+      if (error instanceof FatalError && error.hint) log(error.hint);
+      failed.push(runtime.language);
+      const image = imageName(runtime, process.env.SANDBOX_IMAGE);
+      reports.push({ runtime: runtime.language, image, failed: true });
+    }
+  }
+  if (options.runtimes.length > 1) {
+    log('summary:');
+    for (const line of formatTable(reports)) detail(line);
+  }
+  if (failed.length) throw new Error(`no image for ${failed.join(', ')} (see above)`);
+  if (options.exportTo) await exportImage(docker, reports[0].image, options.exportTo);
+}
+
+/** Writes the image to `file` as `docker save` does (through the engine API). */
+async function exportImage(docker: Docker, image: string, file: string): Promise<void> {
+  const python = findRuntime(DEFAULT_LANGUAGE) as RuntimeDefinition;
+  const partial = `${file}.partial`;
+  await pipeline(await docker.getImage(image).get(), createWriteStream(partial));
+  await rename(partial, file);
+  const { size } = await stat(file);
+  const load =
+    image === imageName(python, process.env.SANDBOX_IMAGE)
+      ? `SANDBOX_IMAGE_ARCHIVE=${file}`
+      : `\`docker load -i ${file}\` on the other engine`;
+  log(`wrote ${image} to ${file} (${megabytes(size)}); load it with ${load}`);
+}
+
+async function ensureImage(
+  docker: Docker,
+  runtime: RuntimeDefinition,
+  options: Options,
+  registryRef: string,
+): Promise<BuildReport> {
+  const image = imageName(runtime, process.env.SANDBOX_IMAGE);
+  const existing = await inspectImage(docker, image);
   if (existing && !options.rebuild) {
     log(
-      `${IMAGE} is present (${shortId(existing.Id)}, ${megabytes(existing.Size)}); nothing to do`,
+      `${image} is present (${shortId(existing.Id)}, ${megabytes(existing.Size)}); nothing to do`,
     );
-    return;
+    return { runtime: runtime.language, image, bytes: existing.Size };
   }
-  log(existing ? `rebuilding ${IMAGE} (--rebuild)` : `${IMAGE} is not on the engine; building it`);
+  log(existing ? `rebuilding ${image} (--rebuild)` : `${image} is not on the engine; building it`);
 
   const started = Date.now();
-  const fromRegistry = !options.offline && (await buildFromRegistry(docker, registryRef));
-  if (!fromRegistry) await buildOffline(docker);
+  const registryId = options.offline
+    ? undefined
+    : await buildFromRegistry(docker, runtime, registryRef);
+  const id = registryId ?? (await buildOffline(docker, runtime, options.refreshBase));
+  const base = registryId ? registryRef : OFFLINE_BASE_REF;
+
+  const probe = await probeImage(docker, runtime, id).catch((error: unknown) => {
+    rethrowIfInterrupted(error);
+    throw new Error(
+      `the image built for ${runtime.language} (${shortId(id)}) fails its check: ${reason(error)}`,
+    );
+  });
+  const final = await tagImage(docker, id, image, probe.version);
   const seconds = Math.round((Date.now() - started) / 1000);
 
-  const built = await inspectImage(docker, IMAGE);
-  if (!built) throw new Error(`the build finished but ${IMAGE} is not on the engine`);
-  const base = fromRegistry ? registryRef : OFFLINE_BASE_REF;
-  log(
-    `built ${IMAGE}: ${shortId(built.Id)}, ${megabytes(built.Size)}, from ${base} in ${seconds} s`,
-  );
-  log(`check: ${await probeImage(docker)}`);
-  if (existing && existing.Id !== built.Id) await removeReplacedImage(docker, existing);
+  const built = await inspectImage(docker, image);
+  if (!built) throw new Error(`the build finished but ${image} is not on the engine`);
+  log(`built ${image}: ${shortId(final)}, ${megabytes(built.Size)}, from ${base} in ${seconds} s`);
+  log(`check: ${probe.summary}; ${runtime.language} ${probe.version ?? '(version not recorded)'}`);
+  if (existing && existing.Id !== built.Id) {
+    await removeReplacedImage(docker, existing, imageTitle(runtime));
+  }
+  return { runtime: runtime.language, image, bytes: built.Size, seconds };
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
