@@ -101,7 +101,16 @@ const CASES: Record<string, RuntimeCases> = {
   },
 };
 
+interface ReturnedFile {
+  name: string;
+  size: number;
+  encoding: 'utf8' | 'base64';
+  content: string;
+}
+
 interface RunBody {
+  files?: ReturnedFile[];
+  filesTruncated?: boolean;
   status: string;
   output: string;
   stdout: string;
@@ -120,6 +129,8 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
     t = await startService({
       SANDBOX_POOL_SIZES: RUNTIMES.map((runtime) => `${runtime.language}=1`).join(','),
       SANDBOX_TIMEOUT_MS: '4000',
+      OUT_FILES_MAX_COUNT: '5',
+      FILES_MAX_COUNT: '4',
     });
   });
 
@@ -289,6 +300,198 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
         .send({ code: 'print(1)', limits })
         .expect(400);
       expect(JSON.stringify(answer.body)).toContain(message);
+    });
+  });
+
+  describe('files in and out', () => {
+    async function runWith(body: Record<string, unknown>): Promise<RunBody> {
+      return (await request(t.url).post('/run').send(body).expect(200)).body as RunBody;
+    }
+
+    it('places a Python program’s other module and its data in a subfolder', async () => {
+      const body = await runWith({
+        code: 'import helper\nprint(helper.twice(21), open("data/in.csv").read().split())',
+        files: [
+          { name: 'helper.py', content: 'def twice(x):\n    return 2 * x\n' },
+          { name: 'data/in.csv', content: 'a,b\n1,2\n' },
+        ],
+      });
+      expect(body).toMatchObject({ status: 'success', output: "42 ['a,b', '1,2']" });
+    });
+
+    it('compiles a C program with its header, and places bytes given as base64', async () => {
+      const body = await runWith({
+        language: 'c',
+        code: [
+          '#include <stdio.h>',
+          '#include "lib/twice.h"',
+          'int main(void) { FILE *f = fopen("blob", "rb"); int a = fgetc(f), b = fgetc(f);',
+          '  printf("%d %d %d\\n", twice(21), a, b); return 0; }',
+        ].join('\n'),
+        files: [
+          { name: 'lib/twice.h', content: 'static int twice(int x) { return 2 * x; }\n' },
+          { name: 'blob', content: Buffer.from([0, 255]).toString('base64'), encoding: 'base64' },
+        ],
+      });
+      expect(body).toMatchObject({ status: 'success', output: '42 0 255' });
+    });
+
+    it('returns what the program writes under out/: text as text, bytes as base64, subfolders too', async () => {
+      const body = await runWith({
+        code: [
+          'import os',
+          'os.makedirs("out/deep/er")',
+          'open("out/hello.txt", "w").write("héllo\\n")',
+          'open("out/deep/er/bytes.bin", "wb").write(bytes([0, 1, 2, 255]))',
+          'open("not-out.txt", "w").write("stays")',
+        ].join('\n'),
+      });
+      expect(body.status).toBe('success');
+      expect(body.files).toEqual([
+        { name: 'deep/er/bytes.bin', size: 4, encoding: 'base64', content: 'AAEC/w==' },
+        { name: 'hello.txt', size: 7, encoding: 'utf8', content: 'héllo\n' },
+      ]);
+      expect(body.filesTruncated).toBe(false);
+    });
+
+    it('never follows a link in out/, nor reads anything but regular files', async () => {
+      const body = await runWith({
+        code: [
+          'import os',
+          'os.makedirs("out")',
+          'open("secret.txt", "w").write("outside out/")',
+          'os.symlink("/etc/passwd", "out/passwd")',
+          'os.symlink("../secret.txt", "out/secret")',
+          'os.symlink("/etc", "out/etc")',
+          'os.mkfifo("out/fifo")',
+          'open("out/real.txt", "w").write("real")',
+        ].join('\n'),
+      });
+      expect(body.status).toBe('success');
+      expect(body.files).toEqual([
+        { name: 'real.txt', size: 4, encoding: 'utf8', content: 'real' },
+      ]);
+      expect(JSON.stringify(body)).not.toContain('root:');
+    });
+
+    it('returns at most OUT_FILES_MAX_COUNT files, and says it left some out', async () => {
+      const body = await runWith({
+        code: 'import os\nos.makedirs("out")\nfor i in range(8):\n    open(f"out/{i}.txt", "w").write(str(i))',
+      });
+      expect(body.files?.map((file) => file.name)).toEqual([
+        '0.txt',
+        '1.txt',
+        '2.txt',
+        '3.txt',
+        '4.txt',
+      ]);
+      expect(body.filesTruncated).toBe(true);
+    });
+
+    it('returns a matplotlib plot as a PNG (python-scientific)', async () => {
+      const body = await runWith({
+        language: 'python-scientific',
+        code: [
+          'import os',
+          'import matplotlib.pyplot as plt',
+          'import numpy as np',
+          'import pandas as pd',
+          'os.makedirs("out")',
+          'x = np.linspace(0, 6.28, 50)',
+          'frame = pd.DataFrame({"x": x, "y": np.sin(x)})',
+          'plt.plot(frame.x, frame.y)',
+          'plt.savefig("out/plot.png")',
+          'print(round(frame.y.max(), 2))',
+        ].join('\n'),
+      });
+      expect(body).toMatchObject({ status: 'success', output: '1.0' });
+      const [plot] = body.files ?? [];
+      expect(plot).toMatchObject({ name: 'plot.png', encoding: 'base64' });
+      const png = Buffer.from(plot.content, 'base64');
+      expect(png.subarray(0, 8)).toEqual(
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      );
+      expect(png.length).toBe(plot.size);
+    });
+
+    it.each([
+      ['../escape.txt', 'must not contain a .. segment'],
+      ['data/../../escape.txt', 'must not contain a .. segment'],
+      ['/etc/passwd', 'must be a relative path, not an absolute one'],
+      ['', 'must not be empty'],
+      ['.', 'must not have an empty or . segment'],
+      ['a//b', 'must not have an empty or . segment'],
+      ['a/./b', 'must not have an empty or . segment'],
+      ['trailing/', 'must not have an empty or . segment'],
+      ['nul\u0000byte', 'must not contain NUL'],
+      ['bell\u0007', 'must not contain control characters'],
+      ['back\\slash', 'must use / between folders, not \\'],
+      ['main.py', 'must not replace the program itself (main.py)'],
+      ['x'.repeat(256), 'must be at most 255 characters'],
+    ])('refuses the file name %j with a 400 naming the file', async (name, problem) => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({
+          code: 'print(1)',
+          files: [
+            { name: 'fine.txt', content: '' },
+            { name, content: 'x' },
+          ],
+        })
+        .expect(400);
+      expect((answer.body as { message: string }).message).toBe(
+        `files[1].name ${JSON.stringify(name)} ${problem}`,
+      );
+    });
+
+    it.each([
+      [
+        [
+          { name: 'a', content: '' },
+          { name: 'a', content: '' },
+        ],
+        'files[1].name "a" is given twice',
+      ],
+      [
+        [
+          { name: 'a', content: '' },
+          { name: 'a/b', content: '' },
+        ],
+        'files: "a" is a file and also a folder of "a/b"',
+      ],
+      [
+        Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, content: '' })),
+        'files must hold at most 4 files (FILES_MAX_COUNT); got 5',
+      ],
+      [
+        [{ name: 'big', content: 'x'.repeat(256 * 1024 + 1) }],
+        'files must hold at most 262144 bytes in all, decoded (FILES_MAX_BYTES); got 262145',
+      ],
+      [
+        [{ name: 'bad', content: 'not base64!', encoding: 'base64' }],
+        'files[0].content of "bad" is not valid base64',
+      ],
+      [[{ name: 'x', content: 1 }], 'files.0.content must be a string'],
+      [[{ name: 'x', content: '', encoding: 'latin1' }], 'files.0.encoding must be utf8 or base64'],
+      ['main.py', 'files must be an array of {name, content, encoding?}'],
+    ])('refuses files %# with a 400 naming the problem', async (files, message) => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({ code: 'print(1)', files })
+        .expect(400);
+      expect(String((answer.body as { message: unknown }).message)).toContain(message);
+    });
+
+    it('refuses a C program’s file named as its source', async () => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({
+          language: 'c',
+          code: 'int main(void){return 0;}',
+          files: [{ name: 'main.c', content: '' }],
+        })
+        .expect(400);
+      expect(JSON.stringify(answer.body)).toContain('must not replace the program itself (main.c)');
     });
   });
 });

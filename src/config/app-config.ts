@@ -149,6 +149,34 @@ export class AppConfig {
   @Max(16 * 1024 * 1024)
   MAX_STDIN_BYTES = 64 * 1024;
 
+  /** Most files a request may send (`files`). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  FILES_MAX_COUNT = 20;
+
+  /** Most bytes a request's files may hold in all, decoded (`files`; the body limit applies too). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64 * 1024 * 1024)
+  FILES_MAX_BYTES = 256 * 1024;
+
+  /** Most files returned from a program's out/ folder (0: none are returned). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  OUT_FILES_MAX_COUNT = 20;
+
+  /** Most bytes returned from out/ in all (files past it are left out, `filesTruncated`). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64 * 1024 * 1024)
+  OUT_FILES_MAX_BYTES = 1024 * 1024;
+
   /** Largest accepted request body (after decompression), in bytes. */
   @Type(() => Number)
   @IsInt()

@@ -4,7 +4,13 @@ import { CallbacksModule } from '../callbacks/index.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { LiveStreamLimit } from './live-stream-limit.js';
 import { ExecutionController } from './execution.controller.js';
-import { CodeLengthRule, EXECUTION_CONFIG, LimitCapRule, StdinSizeRule } from './program-limits.js';
+import {
+  CodeLengthRule,
+  EXECUTION_CONFIG,
+  FilesRule,
+  LimitCapRule,
+  StdinSizeRule,
+} from './program-limits.js';
 import { RunRequesterPipe } from './run-requester.js';
 import { RunsController } from './runs.controller.js';
 import { RuntimesController } from './runtimes.controller.js';
@@ -22,6 +28,7 @@ import { RuntimesController } from './runtimes.controller.js';
     CodeLengthRule,
     StdinSizeRule,
     LimitCapRule,
+    FilesRule,
     RunRequesterPipe,
     LiveStreamLimit,
   ],

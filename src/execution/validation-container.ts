@@ -1,12 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CallbackUrlRule } from '../callbacks/index.js';
-import { CodeLengthRule, LimitCapRule, StdinSizeRule } from './program-limits.js';
+import { CodeLengthRule, FilesRule, LimitCapRule, StdinSizeRule } from './program-limits.js';
 
 /** The validation rules of run bodies that are Nest providers (they read settings). */
 const PROVIDED_RULES: ReadonlySet<unknown> = new Set([
   CodeLengthRule,
   StdinSizeRule,
   LimitCapRule,
+  FilesRule,
   CallbackUrlRule,
 ]);
 

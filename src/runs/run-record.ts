@@ -12,6 +12,8 @@ export interface RunProgram {
   language?: string;
   /** Its own limits (within the operator's caps, checked by the API); the runtime's otherwise. */
   limits?: { timeoutMs?: number; memoryMb?: number };
+  /** Files placed in its working directory (names checked by the API). */
+  files?: { name: string; content: string; encoding?: 'utf8' | 'base64' }[];
 }
 
 /** One run as the service keeps it (RunStore), from its submission to its expiry. */

@@ -2,6 +2,9 @@ import { TextDecoder } from 'node:util';
 import {
   CompiledScanner,
   compiledPrefix,
+  FilesScanner,
+  filesPrefix,
+  type ReturnedFiles,
   ProgramEndScanner,
   programEndPrefix,
   type ProgramEnd,
@@ -55,6 +58,8 @@ export class OutputCollector {
   private reportEnd: (end: ProgramEnd) => void = () => undefined;
   /** Resolves when the launcher has reported the program's end on both streams. */
   readonly programEnded = new Promise<ProgramEnd>((resolve) => (this.reportEnd = resolve));
+  /** The files of out/, which the launcher sends under the end token before its report. */
+  private readonly filesScanner: FilesScanner | undefined;
   /** The launcher's word after a compilation, when the run has a compile token. */
   private readonly compiledScanner: CompiledScanner | undefined;
   private reportCompiled: (verdict: 'ok' | 'fail') => void = () => undefined;
@@ -82,6 +87,7 @@ export class OutputCollector {
       this.compiledScanner = new CompiledScanner(compiledPrefix(compileToken));
     }
     if (endToken !== undefined) {
+      this.filesScanner = new FilesScanner(filesPrefix(endToken));
       const prefix = programEndPrefix(endToken);
       this.endScanners = {
         stdout: new ProgramEndScanner(prefix),
@@ -134,18 +140,26 @@ export class OutputCollector {
     // Past the limit nothing more is kept and the end report no longer decides the answer
     // (the engine's record of the kill does), so the rest of a flood costs no scanning.
     if (this.overLimit) return;
+    // The word after a compilation first, until it comes: the launcher then waits for the
+    // service, so the word's last byte must not be held back as the start of another message.
     if (stream === 'stdout' && this.compiledScanner && !this.compiledScanner.message) {
       payload = this.compiledScanner.feed(payload);
       const verdict = this.compiledScanner.message;
       if (verdict) this.reportCompiled(verdict);
     }
+    // Then the end report: the files' scanner holds back a tail that could begin its message,
+    // and the report's closing byte could.
+    let ended = false;
     if (this.endScanners) {
       const scanner = this.endScanners[stream];
       payload = scanner.feed(payload);
       const { stdout, stderr } = this.endScanners;
-      if (scanner.end && stdout.end && stderr.end) this.reportEnd(stdout.end);
+      ended = scanner.end !== undefined && stdout.end !== undefined && stderr.end !== undefined;
     }
+    if (stream === 'stdout' && this.filesScanner) payload = this.filesScanner.feed(payload);
     this.keep(stream, payload);
+    // Last: the files before the report on stdout are in by now.
+    if (ended) this.reportEnd(this.endScanners!.stdout.end!);
   }
 
   /** Keeps program output up to the limit; the first byte past it stops the program. */
@@ -163,10 +177,16 @@ export class OutputCollector {
     }
   }
 
+  /** What the launcher returned from out/, if anything. */
+  get returnedFiles(): ReturnedFiles | undefined {
+    return this.filesScanner?.files;
+  }
+
   result(): CollectedOutput {
     if (this.compiledScanner && !this.compiledScanner.message) {
       this.keep('stdout', this.compiledScanner.flush());
     }
+    if (this.filesScanner) this.keep('stdout', this.filesScanner.flush());
     if (this.endScanners) {
       // Bytes held back as a possible report that never completed were output after all.
       for (const stream of ['stdout', 'stderr'] as const) {

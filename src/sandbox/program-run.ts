@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ContainerEngine, ContainerExit } from './engine/container-engine.js';
 import { frameHead, frameTail, PROGRAM_START_MARKER } from './launcher/launcher.js';
+import { toOutputFiles } from './output-files.js';
 import type { ProgramEnd } from './launcher/program-end.js';
 import { OutputCollector, type StreamName } from './output-collector.js';
 import type { ReadyContainer } from './pool/ready-container.js';
@@ -17,6 +18,16 @@ export interface Program {
   language?: string;
   /** Its own limits, within the operator's caps; the runtime's defaults where unset. */
   limits?: { timeoutMs?: number; memoryMb?: number };
+  /** Files placed in its working directory before it starts (names checked by the API). */
+  files?: readonly InputFile[];
+}
+
+/** A file of a request, as JSON carries it. */
+export interface InputFile {
+  name: string;
+  content: string;
+  /** How `content` is written: `utf8` (the default) or `base64`. */
+  encoding?: 'utf8' | 'base64';
 }
 
 /** A run's live side: its output as it comes, and stdin while it runs (interactive runs). */
@@ -143,6 +154,7 @@ export class ProgramRun {
       compileFailed: reported?.ending === 'compile',
       ...(this.policy.compileTimeoutMs > 0 ? { compileMs } : {}),
       ...(reported ? { cpuUs: reported.cpuUs, memoryPeakKb: reported.memoryPeakKb } : {}),
+      ...toOutputFiles(this.collector.returnedFiles),
     });
     return {
       result,
@@ -167,7 +179,14 @@ export class ProgramRun {
    */
   private sendProgram(): number {
     const startedAt = performance.now();
-    const head = frameHead(this.program.code, this.plan.timeoutMs, this.compileToken);
+    const head = frameHead(this.program.code, this.plan.timeoutMs, {
+      compileToken: this.compileToken,
+      files: (this.program.files ?? []).map((file) => ({
+        name: file.name,
+        data: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8'),
+      })),
+      out: { maxFiles: this.policy.outMaxFiles, maxBytes: this.policy.outMaxBytes },
+    });
     if (this.compileToken === undefined) {
       this.sendTail(head);
     } else {

@@ -37,11 +37,26 @@ export interface RunResult {
    * few MiB and, for a compiled language, the compiler); null where it cannot be read (gVisor).
    */
   memoryPeakMb: number | null;
+  /** The regular files the program left under out/ (within the caps), if it made that folder. */
+  files?: OutputFile[];
+  /** Files of out/ were left out of `files` (past the caps on their number or size). */
+  filesTruncated?: boolean;
   /**
    * True when output passed the output limit and was cut there (the program was then stopped);
    * exactly when the status is output_limit_exceeded.
    */
   truncated: boolean;
+}
+
+/** A file the program left under out/. */
+export interface OutputFile {
+  /** Relative to out/. */
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** `utf8` for valid UTF-8 text, else `base64`. */
+  encoding: 'utf8' | 'base64';
+  content: string;
 }
 
 /** How a run ended, as the service observed it. */
@@ -59,6 +74,8 @@ export interface RunOutcome {
   /** From the launcher's report; -1 or absent when unknown. */
   cpuUs?: number;
   memoryPeakKb?: number;
+  files?: OutputFile[];
+  filesTruncated?: boolean;
 }
 
 export function toRunResult({
@@ -71,6 +88,8 @@ export function toRunResult({
   compileMs,
   cpuUs = -1,
   memoryPeakKb = -1,
+  files,
+  filesTruncated,
 }: RunOutcome): RunResult {
   // The kill at the cap lands after the program may have exited by itself: the engine's
   // SIGKILL exit code tells which. A program that exits 137 itself reads as killed.
@@ -86,6 +105,7 @@ export function toRunResult({
     ...(compileMs === undefined ? {} : { compileMs }),
     cpuMs: cpuUs >= 0 ? Math.round(cpuUs / 1000) : null,
     memoryPeakMb: memoryPeakKb >= 0 ? Math.round((memoryPeakKb / 1024) * 10) / 10 : null,
+    ...(files === undefined ? {} : { files, filesTruncated: filesTruncated ?? false }),
     truncated: output.truncated,
   };
 }

@@ -132,6 +132,8 @@ const policy = (runtime: string): SandboxPolicy => ({
   openFilesLimit: 256,
   fileSizeLimitBytes: 16 * MIB,
   maxIdleMs: 600_000,
+  outMaxFiles: 20,
+  outMaxBytes: 1024 * 1024,
 });
 
 describe('the container spec, per runtime', () => {

@@ -58,6 +58,9 @@ export interface SandboxPolicy {
   readonly openFilesLimit: number;
   /** Largest file a program may write (bytes); beyond it the write fails with EFBIG. */
   readonly fileSizeLimitBytes: number;
+  /** Most files, and bytes in all, returned from the program's out/ folder. */
+  readonly outMaxFiles: number;
+  readonly outMaxBytes: number;
   /** Longest a pooled container waits for its program before the pool replaces it. */
   readonly maxIdleMs: number;
 }
@@ -165,6 +168,8 @@ export function sandboxPolicyFrom(
     openFilesLimit: 256,
     fileSizeLimitBytes: config.SANDBOX_TMPFS_MB * MIB,
     maxIdleMs: POOLED_CONTAINER_MAX_IDLE_MS,
+    outMaxFiles: config.OUT_FILES_MAX_COUNT,
+    outMaxBytes: config.OUT_FILES_MAX_BYTES,
   };
 }
 

@@ -75,7 +75,7 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     const result = await service.run({ code: 'print(2 + 2)', stdin: 'in' }, { requestId: 'r7' });
     const { spec, received } = engine.containers.get('c1')!;
     await service.onApplicationShutdown(); // removal happens after the answer; shutdown awaits it
-    expect(received.toString()).toMatch(/^12 5000 -\nprint\(2 \+ 2\)[0-9a-f]{32}in$/);
+    expect(received.toString()).toMatch(/^12 5000 - 0 20 1048576\nprint\(2 \+ 2\)[0-9a-f]{32}in$/);
     expect(result).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
     expect(engine.removed).toEqual(['c1']);
     expect(spec.labels).toMatchObject({

@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsIn,
   IsInt,
   IsObject,
@@ -13,7 +15,13 @@ import {
 } from 'class-validator';
 import type { RunProgram } from '../../runs/index.js';
 import { DEFAULT_LANGUAGE, findRuntime, RUNTIMES } from '../../runtimes/runtime-catalogue.js';
-import { CodeLengthRule, LIMIT_FLOORS, LimitCapRule, StdinSizeRule } from '../program-limits.js';
+import {
+  CodeLengthRule,
+  FilesRule,
+  LIMIT_FLOORS,
+  LimitCapRule,
+  StdinSizeRule,
+} from '../program-limits.js';
 
 const LANGUAGES = RUNTIMES.map((runtime) => runtime.language);
 const ALIASES = RUNTIMES.flatMap((runtime) => runtime.aliases);
@@ -46,6 +54,31 @@ export class RunLimitsDto {
   })
   @IsInt({ message: 'memoryMb must be an integer (MiB)' })
   memoryMb?: number;
+}
+
+/** A file placed in the program's working directory before it starts. */
+export class RunFileDto {
+  /**
+   * Path relative to the working directory; folders are made as needed (`data/in.csv`). No
+   * `..` segment, no absolute path, no NUL or control character, no empty or `.` segment, not
+   * the program's own file (`main.py` for python).
+   * @example data/in.csv
+   */
+  @IsString()
+  name!: string;
+
+  /**
+   * The file's content, as `encoding` says.
+   * @example a,b\n1,2\n
+   */
+  @IsString()
+  content!: string;
+
+  /** `utf8` (the default) or `base64` (for bytes that are not text). */
+  @ApiPropertyOptional({ enum: ['utf8', 'base64'], default: 'utf8' })
+  @IsOptional()
+  @IsIn(['utf8', 'base64'], { message: 'encoding must be utf8 or base64' })
+  encoding?: 'utf8' | 'base64';
 }
 
 export class RunRequestDto {
@@ -85,6 +118,20 @@ export class RunRequestDto {
   )
   language?: string;
 
+  /**
+   * Files placed in the program's working directory before it starts (at most FILES_MAX_COUNT,
+   * 20 by default, and FILES_MAX_BYTES, 256 KiB, in all). Files the program writes under `out/`
+   * come back in the result's `files`.
+   */
+  @IsOptional()
+  @Validate(FilesRule)
+  @ValidateNested({ each: true })
+  @Type(() => RunFileDto)
+  // A bound before the per-file checks, whatever FILES_MAX_COUNT says (FilesRule names it).
+  @ArrayMaxSize(1000)
+  @IsArray({ message: 'files must be an array of {name, content, encoding?}' })
+  files?: RunFileDto[];
+
   /** Limits of this run, within the operator's caps (GET /runtimes shows the defaults). */
   @IsOptional()
   @IsObject({ message: 'limits must be an object: {"timeoutMs": ..., "memoryMb": ...}' })
@@ -100,5 +147,6 @@ export function programOf(request: RunRequestDto): RunProgram {
     ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
     ...(request.language === undefined ? {} : { language: request.language }),
     ...(request.limits === undefined ? {} : { limits: { ...request.limits } }),
+    ...(request.files === undefined ? {} : { files: request.files.map((file) => ({ ...file })) }),
   };
 }

@@ -21,7 +21,7 @@
 # as the backstop). With the report on both streams all the program's output is in, so the service
 # need not wait for the engine. The report follows the child's whole exit, C stdio buffers flushed
 # at exit included.
-import atexit, builtins, ctypes, importlib.machinery, io, json, os, signal, subprocess, sys, threading, time, types
+import atexit, base64, builtins, ctypes, importlib.machinery, io, json, os, signal, stat, subprocess, sys, threading, time, types
 
 TOKEN_BYTES = 32
 # In a sandbox (the container's command passes --sandbox) the launcher is alone with the
@@ -121,6 +121,86 @@ def write_file(path, data):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     write_all(fd, data)
     os.close(fd)
+
+
+def place_files(block):
+    """In the child, before the program: the request's files in the working directory, from
+    the JSON block after the source (`[[relative name, base64], ...]`; the service checked the
+    names, and they are checked again here). Subfolders are made as needed."""
+    if not block:
+        return
+    for name, data in json.loads(block):
+        parts = name.split("/")
+        if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\0" in name:
+            sys.exit("launcher: refused file name %r" % name)
+        folder = WORKDIR
+        for part in parts[:-1]:
+            folder = os.path.join(folder, part)
+            if not os.path.isdir(folder):
+                os.mkdir(folder, 0o700)
+        fd = os.open(
+            os.path.join(WORKDIR, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
+        )
+        write_all(fd, base64.b64decode(data))
+        os.close(fd)
+
+
+def collect_out(max_files, max_bytes):
+    """After the program: the regular files under out/ in the working directory, as JSON
+    (`{"files": [[name, size, base64], ...], "truncated": bool}`), or None without out/. Every
+    step goes through a descriptor opened without following links (a link the program made is
+    skipped, never followed), and only regular files are read, within the caps."""
+    try:
+        top = os.open(os.path.join(WORKDIR, "out"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    files, budget, truncated = [], [max_bytes], [False]
+
+    def walk(folder_fd, prefix):
+        for entry in sorted(os.listdir(folder_fd)):
+            name = prefix + entry
+            try:
+                info = os.stat(entry, dir_fd=folder_fd, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                try:
+                    inner = os.open(
+                        entry, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder_fd
+                    )
+                except OSError:
+                    continue
+                try:
+                    walk(inner, name + "/")
+                finally:
+                    os.close(inner)
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue  # links, FIFOs, sockets, devices: never read
+            if len(files) >= max_files or info.st_size > budget[0]:
+                truncated[0] = True
+                continue
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+            except OSError:
+                continue
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
+                data = os.read(fd, budget[0] + 1)
+            finally:
+                os.close(fd)
+            if len(data) > budget[0]:
+                truncated[0] = True
+                continue
+            budget[0] -= len(data)
+            files.append([name, len(data), base64.b64encode(data).decode()])
+
+    try:
+        walk(top, "")
+    finally:
+        os.close(top)
+    return json.dumps({"files": files, "truncated": truncated[0]}).encode()
 
 
 def run_other(header, source, compile_token):
@@ -300,8 +380,9 @@ if child == 0:
         if not byte:
             os._exit(0)
         header += byte
-    length, _limit, compile_token = header.split()
+    length, _limit, compile_token, files_length = header.split()[:4]
     source = read_exactly(int(length))  # exactly: the token that follows is never read here
+    place_files(read_exactly(int(files_length)))
     # The launcher's own stdin (the token in it) is never the program's: its stdin is the relay.
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
@@ -327,6 +408,7 @@ token_ready = threading.Event()
 
 compile_box = [0, False]  # the compilation's milliseconds, and whether it failed
 cpu_at_start = [-1]  # the cgroup's CPU time when the program started
+out_caps = [0, 0]  # most files, and bytes, returned from out/
 
 
 def report_and_exit(exit_code, ending):
@@ -339,6 +421,14 @@ def report_and_exit(exit_code, ending):
     cpu_now = cpu_ns()
     cpu_us = (cpu_now - cpu_at_start[0]) // 1000 if cpu_now >= 0 and cpu_at_start[0] >= 0 else -1
     peak = memory_peak_bytes()
+    if out_caps[0] > 0 and not compile_failed:
+        stop_everything_else()  # nothing may change out/ while it is read, nor write meanwhile
+        out = collect_out(*out_caps)
+        if out is not None:
+            try:
+                write_all(1, b"\x1eSCE-FILES " + token_box[0] + b" %d\x1e" % len(out) + out)
+            except OSError:
+                pass
     report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s %d %d %d\x1e" % (
         exit_code,
         oom_kills(),
@@ -412,7 +502,8 @@ while True:
 os.close(read_read)
 if not news:
     sys.exit("launcher: no program received")
-_length, limit_ms, _compile_token, started, compile_ms, compile_failed = news.split()
+_length, limit_ms, _compile_token, _files_length, out_files, out_bytes, started, compile_ms, compile_failed = news.split()
+out_caps[:] = [int(out_files), int(out_bytes)]
 compile_box[:] = [int(compile_ms), compile_failed == b"1"]
 # A compiled program waits for its go, which comes once the service has sent the end token
 # (after changing the container's memory to the program's, where it does): its clock starts then.
@@ -430,6 +521,17 @@ os.close(go_write)
 # reach it as if it were still the launcher's own process.
 for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
     signal.signal(forwarded, lambda number, _frame: os.kill(child, number))
+
+
+def stop_everything_else():
+    """Kills every process of the program's that is left (not this one)."""
+    try:
+        if IN_SANDBOX:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            os.killpg(child, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def at_limit():

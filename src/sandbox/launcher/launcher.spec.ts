@@ -10,7 +10,7 @@ const TOKEN = 'f00d'.repeat(8);
 describe('the launcher', () => {
   it('frames the program length in UTF-8 bytes and the time limit, the code, the end token, then stdin', () => {
     expect(frameProgram('print("é")', 'x\n', TOKEN, 5000).toString()).toBe(
-      `11 5000 -\nprint("é")${TOKEN}x\n`,
+      `11 5000 - 0 0 0\nprint("é")${TOKEN}x\n`,
     );
     expect(() => frameProgram('x', '', 'f00d', 5000)).toThrow(/32 hex digits/);
   });

@@ -45,13 +45,30 @@ export const PROGRAM_START_MARKER = 0x06;
 /** Length of the end token, in bytes of ASCII (hex). */
 export const END_TOKEN_LENGTH = 32;
 
+/** A file placed in the working directory before the program starts. */
+export interface ProgramFile {
+  /** Relative path, checked by the API (no `..`, no absolute path, no empty or `.` segment). */
+  name: string;
+  data: Buffer;
+}
+
+/** What the launcher is told besides the source (all optional). */
+export interface FrameOptions {
+  /** Asks the launcher to say when the compilation is over (compiledPrefix). */
+  compileToken?: string;
+  files?: readonly ProgramFile[];
+  /** Most files, and bytes in all, the launcher returns from out/ (0 files: none). */
+  out?: { maxFiles: number; maxBytes: number };
+}
+
 /**
  * Frames a program and its stdin for the launcher:
- * `<byte length> <time limit in ms> <compile token or ->\n<source><end token><stdin>`. The
- * launcher kills the program at the time limit itself (to the millisecond, counted from the
- * program's start) and reads the end token only after it has forked the program's process, so
- * the program never holds it; `endToken` (32 hex digits) goes into the end report
- * (program-end.ts). A compile token asks the launcher to say when the compilation is over
+ * `<byte length> <time limit in ms> <compile token or -> <files length> <out files> <out bytes>\n
+ * <source><files><end token><stdin>`. The launcher kills the program at the time limit itself
+ * (to the millisecond, counted from the program's start) and reads the end token only after it
+ * has forked the program's process, so the program never holds it; `endToken` (32 hex digits)
+ * goes into the end report (program-end.ts). The files are a JSON array of
+ * `[name, base64]`. A compile token asks the launcher to say when the compilation is over
  * (compiledPrefix): the service then sends the end token only after adjusting the container
  * (`frameHead` first, `frameTail` later).
  */
@@ -60,19 +77,29 @@ export function frameProgram(
   stdin: string,
   endToken: string,
   timeLimitMs: number,
-  compileToken?: string,
+  options: FrameOptions = {},
 ): Buffer {
-  return Buffer.concat([frameHead(code, timeLimitMs, compileToken), frameTail(endToken, stdin)]);
+  return Buffer.concat([frameHead(code, timeLimitMs, options), frameTail(endToken, stdin)]);
 }
 
-/** The header and the source. */
-export function frameHead(code: string, timeLimitMs: number, compileToken?: string): Buffer {
+/** The header, the source and the files. */
+export function frameHead(code: string, timeLimitMs: number, options: FrameOptions = {}): Buffer {
+  const { compileToken, files = [], out = { maxFiles: 0, maxBytes: 0 } } = options;
   if (compileToken !== undefined) assertToken(compileToken, 'compile');
   const source = Buffer.from(code, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`${source.length} ${Math.ceil(timeLimitMs)} ${compileToken ?? '-'}\n`),
-    source,
-  ]);
+  const block =
+    files.length === 0
+      ? Buffer.alloc(0)
+      : Buffer.from(JSON.stringify(files.map((file) => [file.name, file.data.toString('base64')])));
+  const header = [
+    source.length,
+    Math.ceil(timeLimitMs),
+    compileToken ?? '-',
+    block.length,
+    out.maxFiles,
+    out.maxBytes,
+  ].join(' ');
+  return Buffer.concat([Buffer.from(`${header}\n`), source, block]);
 }
 
 /** The end token, then the program's stdin. */

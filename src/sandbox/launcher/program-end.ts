@@ -46,8 +46,9 @@ export function compiledPrefix(token: string): Buffer {
 /**
  * Finds one in-band message of the launcher (`<prefix><fields>\x1e`) in one stream's bytes as
  * they arrive, split anywhere, and takes it off the output. What comes after it is output too
- * (`after: 'output'`) or not (`after: 'dropped'`: nothing after the end report is the answer's,
- * for a process the program left behind cannot add to an answer whose program has ended).
+ * (`after: 'output'`), not (`after: 'dropped'`: nothing after the end report is the answer's,
+ * for a process the program left behind cannot add to an answer whose program has ended), or
+ * left to the caller (`after: 'held'`, in `rest`).
  */
 export class MarkerScanner<T> {
   /** Bytes that may be the start of the message, held back until that is decided. */
@@ -57,12 +58,15 @@ export class MarkerScanner<T> {
   constructor(
     private readonly prefix: Buffer,
     private readonly parse: (fields: string) => T | undefined,
-    private readonly after: 'output' | 'dropped',
+    private readonly after: 'output' | 'dropped' | 'held',
   ) {
     if (prefix[0] !== SEPARATOR || prefix.indexOf(SEPARATOR, 1) >= 0) {
       throw new Error('a marker prefix must hold the separator as its first byte only');
     }
   }
+
+  /** With `after: 'held'`: the bytes after the message (in the chunk that completed it). */
+  rest: Buffer = EMPTY;
 
   get message(): T | undefined {
     return this.found;
@@ -89,6 +93,10 @@ export class MarkerScanner<T> {
       this.found = message;
       const before = bytes.subarray(0, at);
       if (this.after === 'dropped') return before;
+      if (this.after === 'held') {
+        this.rest = Buffer.from(bytes.subarray(close + 1));
+        return before;
+      }
       const rest = bytes.subarray(close + 1);
       return rest.length === 0 ? before : Buffer.concat([before, rest]);
     }
@@ -157,4 +165,93 @@ function parseEnd(text: string): ProgramEnd | undefined {
     cpuUs: Number(match[5]),
     memoryPeakKb: Number(match[6]),
   };
+}
+
+/** One file the program left in out/, as the launcher read it. */
+export interface ReturnedFile {
+  name: string;
+  data: Buffer;
+}
+
+export interface ReturnedFiles {
+  files: ReturnedFile[];
+  /** The launcher left files out (more than its caps). */
+  truncated: boolean;
+}
+
+/** Largest payload believed: the launcher's caps are far smaller. */
+const MAX_FILES_PAYLOAD = 256 * 1024 * 1024;
+
+export function filesPrefix(token: string): Buffer {
+  return Buffer.from(`\x1eSCE-FILES ${token} `, 'latin1');
+}
+
+/**
+ * The files of out/, which the launcher writes on stdout just before its end report, under the
+ * end token (so the program cannot forge them): `\x1eSCE-FILES <token> <length>\x1e<JSON>`.
+ * Takes them off the output, so they never count against the output limit.
+ */
+export class FilesScanner {
+  private readonly header: MarkerScanner<number>;
+  private remaining = 0;
+  private readonly chunks: Buffer[] = [];
+  private parsed: ReturnedFiles | undefined;
+
+  constructor(prefix: Buffer) {
+    this.header = new MarkerScanner(
+      prefix,
+      (fields) => {
+        const length = /^\d{1,10}$/.test(fields) ? Number(fields) : NaN;
+        return length > 0 && length <= MAX_FILES_PAYLOAD ? length : undefined;
+      },
+      'held',
+    );
+  }
+
+  get files(): ReturnedFiles | undefined {
+    return this.parsed;
+  }
+
+  /** Returns the bytes of `data` that are output. */
+  feed(data: Buffer): Buffer {
+    if (this.parsed) return data;
+    if (this.header.message === undefined) {
+      const output = this.header.feed(data);
+      const length = this.header.message;
+      if (length === undefined) return output;
+      this.remaining = length;
+      const after = this.take(this.header.rest);
+      return after.length === 0 ? output : Buffer.concat([output, after]);
+    }
+    return this.take(data);
+  }
+
+  flush(): Buffer {
+    return this.header.message === undefined ? this.header.flush() : EMPTY;
+  }
+
+  /** Payload bytes off the front of `bytes`; returns what follows the payload. */
+  private take(bytes: Buffer): Buffer {
+    const part = bytes.subarray(0, this.remaining);
+    this.chunks.push(Buffer.from(part));
+    this.remaining -= part.length;
+    if (this.remaining === 0) this.parsed = parseFiles(Buffer.concat(this.chunks));
+    return bytes.subarray(part.length);
+  }
+}
+
+function parseFiles(payload: Buffer): ReturnedFiles {
+  try {
+    const body = JSON.parse(payload.toString('utf8')) as { files?: unknown; truncated?: unknown };
+    const files: ReturnedFile[] = [];
+    for (const entry of Array.isArray(body.files) ? body.files : []) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[2] !== 'string') {
+        continue;
+      }
+      files.push({ name: entry[0], data: Buffer.from(entry[2], 'base64') });
+    }
+    return { files, truncated: body.truncated === true };
+  } catch {
+    return { files: [], truncated: true };
+  }
 }
