@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frameProgram, LAUNCHER_SOURCE, type ExecLaunch } from './launcher.js';
+import { frameProgram, LAUNCHER_SOURCE, type ExecLaunch, type FrameOptions } from './launcher.js';
 
 const TOKEN = 'f00d'.repeat(8);
 
@@ -187,7 +187,13 @@ describe('the launcher', () => {
     afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
     /** The launcher with `launch`, its working directory a fresh one of the host's. */
-    function launchOther(launch: ExecLaunch, program: string, stdin = '', timeLimitMs = 30_000) {
+    function launchOther(
+      launch: ExecLaunch,
+      program: string,
+      stdin = '',
+      timeLimitMs = 30_000,
+      options: FrameOptions = {},
+    ) {
       const dir = mkdtempSync(join(tmpdir(), 'launcher-spec-'));
       dirs.push(dir);
       const script = LAUNCHER_SOURCE.replace(
@@ -197,7 +203,7 @@ describe('the launcher', () => {
       const run = spawnSync(
         'python3',
         ['-I', '-S', '-c', script, '--launch', JSON.stringify(launch)],
-        { input: frameProgram(program, stdin, TOKEN, timeLimitMs), cwd: dir },
+        { input: frameProgram(program, stdin, TOKEN, timeLimitMs, options), cwd: dir },
       );
       return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
     }
@@ -242,6 +248,63 @@ describe('the launcher', () => {
       expect(run.stdout).toMatch(
         new RegExp(`^\u0006\x1eSCE-END ${TOKEN} 1 -?\\d+ compile \\d+ -?\\d+ -?\\d+\x1e$`),
       );
+    });
+
+    it('says when the compilation is over under the compile token, before the program runs', () => {
+      const compileToken = 'c0de'.repeat(8);
+      const run = launchOther(
+        c,
+        '#include <stdio.h>\nint main(void) { puts("ran"); return 0; }',
+        '',
+        30_000,
+        {
+          compileToken,
+        },
+      );
+      expect(run.stdout).toMatch(
+        new RegExp(`^\u0006\x1eSCE-COMPILED ${compileToken} ok\x1eran\n\x1eSCE-END ${TOKEN} 0 `),
+      );
+    });
+
+    it('places the request’s files, subfolders made, before the program runs', () => {
+      const files = [
+        { name: 'data/in.txt', data: Buffer.from('from a file\n') },
+        { name: 'bytes', data: Buffer.from([0, 255]) },
+      ];
+      const run = launchOther(shell, 'cat data/in.txt\nod -An -tu1 bytes', '', 30_000, { files });
+      expect(run.stdout).toMatch(
+        new RegExp(`^\u0006from a file\n\\s+0\\s+255\n\x1eSCE-END ${TOKEN} 0 `),
+      );
+    });
+
+    it('sends the regular files of out/ under the end token, never a link’s target, within the caps', () => {
+      const run = launchOther(
+        shell,
+        [
+          'mkdir -p out/sub',
+          'printf text > out/a.txt',
+          'printf deep > out/sub/b.txt',
+          'printf 0123456789 > out/too-big.txt',
+          'ln -s /etc/passwd out/link',
+          'mkfifo out/fifo',
+        ].join('\n'),
+        '',
+        30_000,
+        { out: { maxFiles: 5, maxBytes: 9 } },
+      );
+      const sent = new RegExp(
+        `\x1eSCE-FILES ${TOKEN} (\\d+)\x1e(.*)\x1eSCE-END ${TOKEN} 0 `,
+        's',
+      ).exec(run.stdout);
+      expect(sent).not.toBeNull();
+      expect(Number(sent![1])).toBe(Buffer.byteLength(sent![2]));
+      expect(JSON.parse(sent![2])).toEqual({
+        files: [
+          ['a.txt', 4, Buffer.from('text').toString('base64')],
+          ['sub/b.txt', 4, Buffer.from('deep').toString('base64')],
+        ],
+        truncated: true,
+      });
     });
 
     it('stops a compilation at its own limit', () => {
