@@ -99,6 +99,7 @@ describe('the OpenAPI document at /docs-json', () => {
       'timeout',
       'memory_exceeded',
       'output_limit_exceeded',
+      'compile_error',
     ]);
     for (const field of ['statusCode', 'message', 'error']) {
       expect(ErrorResponseDto.properties[field].example).toBeDefined();
@@ -123,5 +124,31 @@ describe('the OpenAPI document at /docs-json', () => {
       expect(interactive.description).toContain(message);
     }
     expect(interactive.responses).toHaveProperty('426');
+  });
+
+  it('documents the languages, files and limits of a request, and what a run used', () => {
+    const { RunRequestDto, RunFileDto, RunLimitsDto, RunResponseDto } = document.components.schemas;
+    expect(RunRequestDto.properties.language).toMatchObject({
+      enum: ['python', 'python-scientific', 'javascript', 'bash', 'c', 'cpp', 'ruby', 'php'],
+      default: 'python',
+    });
+    expect(RunRequestDto.properties.files).toMatchObject({
+      type: 'array',
+      items: { $ref: '#/components/schemas/RunFileDto' },
+    });
+    expect(RunRequestDto.properties.limits).toMatchObject({
+      allOf: [{ $ref: '#/components/schemas/RunLimitsDto' }],
+    });
+    expect(Object.keys(RunFileDto.properties).sort()).toEqual(['content', 'encoding', 'name']);
+    expect(Object.keys(RunLimitsDto.properties).sort()).toEqual(['memoryMb', 'timeoutMs']);
+    for (const field of ['cpuMs', 'memoryPeakMb', 'compileMs', 'files', 'filesTruncated']) {
+      expect(RunResponseDto.properties[field]).toBeDefined();
+    }
+    expect(RunResponseDto.properties.status.enum).toContain('compile_error');
+    const runtimes = document.paths['/runtimes'].get;
+    expect(runtimes.responses['200'].content?.['application/json'].schema).toMatchObject({
+      type: 'array',
+      items: { $ref: '#/components/schemas/RuntimeDto' },
+    });
   });
 });

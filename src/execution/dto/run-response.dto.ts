@@ -1,5 +1,32 @@
-import { RUN_STATUSES, type RunResult, type RunStatus } from '../../sandbox/index.js';
+import {
+  RUN_STATUSES,
+  type OutputFile,
+  type RunResult,
+  type RunStatus,
+} from '../../sandbox/index.js';
 import { ApiProperty } from '@nestjs/swagger';
+
+/** A file the program left under out/. */
+export class OutputFileDto implements OutputFile {
+  /**
+   * Path relative to out/.
+   * @example plot.png
+   */
+  name!: string;
+
+  /**
+   * Bytes.
+   * @example 18324
+   */
+  size!: number;
+
+  /** `utf8` for valid UTF-8 text, else `base64`. */
+  @ApiProperty({ enum: ['utf8', 'base64'], example: 'base64' })
+  encoding!: 'utf8' | 'base64';
+
+  /** The file's content, as `encoding` says. */
+  content!: string;
+}
 
 export class RunResponseDto implements RunResult {
   /**
@@ -71,4 +98,14 @@ export class RunResponseDto implements RunResult {
    * @example false
    */
   truncated!: boolean;
+
+  /**
+   * The regular files the program left under `out/` in its working directory (links and
+   * special files are skipped), at most OUT_FILES_MAX_COUNT (20) and OUT_FILES_MAX_BYTES
+   * (1 MiB) in all; present only when the program made `out/`.
+   */
+  files?: OutputFileDto[];
+
+  /** Files of `out/` were left out of `files` (past its caps); present with `files`. */
+  filesTruncated?: boolean;
 }
