@@ -29,6 +29,9 @@ const highlighting = HighlightStyle.define([
   },
   { tag: [tags.operator, tags.punctuation], color: 'var(--hl-operator)' },
   { tag: tags.self, color: 'var(--hl-keyword)' },
+  // C's #include and the like; Bash's and PHP's $variables.
+  { tag: tags.meta, color: 'var(--hl-function)' },
+  { tag: tags.special(tags.variableName), color: 'var(--hl-definition)' },
 ]);
 
 const theme = EditorView.theme({

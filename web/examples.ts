@@ -100,9 +100,15 @@ for i in range(10**7):
   },
 ];
 
-/** A name asked for while the program runs, then a greeting: every language's first example. */
-const ASK_NAME =
-  'Asks for your name while it runs: type it in the line under the output, then Enter.';
+/** The first lines of every language's first example, in its comments. */
+function askName(comment: string): string {
+  return [
+    'Asks for your name while it runs: type it in the line under',
+    'the output, then press Enter.',
+  ]
+    .map((line) => `${comment} ${line}`)
+    .join('\n');
+}
 
 /** By the `language` of GET /runtimes, first example first. */
 export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
@@ -124,7 +130,7 @@ print(f"mean {values.mean():g}, standard deviation {values.std():g}")
     {
       id: 'hello',
       title: 'Hello, name (reads input)',
-      code: `// ${ASK_NAME}
+      code: `${askName('//')}
 const readline = require('node:readline');
 
 const lines = readline.createInterface({ input: process.stdin });
@@ -149,7 +155,7 @@ console.log(settings.colour);
     {
       id: 'hello',
       title: 'Hello, name (reads input)',
-      code: `# ${ASK_NAME}
+      code: `${askName('#')}
 printf 'What is your name? '
 read -r name
 echo "Hello, \${name:-world}!"
@@ -160,7 +166,7 @@ echo "Hello, \${name:-world}!"
     {
       id: 'hello',
       title: 'Hello, name (reads input)',
-      code: `// ${ASK_NAME}
+      code: `${askName('//')}
 #include <stdio.h>
 #include <string.h>
 
@@ -192,14 +198,15 @@ int main(void) {
     {
       id: 'hello',
       title: 'Hello, name (reads input)',
-      code: `// ${ASK_NAME}
+      code: `${askName('//')}
 #include <iostream>
 #include <string>
 
 int main() {
     std::cout << "What is your name? " << std::flush;
     std::string name;
-    if (!std::getline(std::cin, name) || name.empty()) name = "world";
+    std::getline(std::cin, name);
+    if (name.empty()) name = "world";
     std::cout << "Hello, " << name << "!\\n";
 }
 `,
@@ -220,7 +227,7 @@ int main() {
     {
       id: 'hello',
       title: 'Hello, name (reads input)',
-      code: `# ${ASK_NAME}
+      code: `${askName('#')}
 $stdout.sync = true # stdout is a pipe, not a terminal: show the question before waiting
 
 print "What is your name? "
@@ -234,7 +241,7 @@ puts "Hello, #{name.empty? ? "world" : name}!"
       id: 'hello',
       title: 'Hello, name (reads input)',
       code: `<?php
-// ${ASK_NAME}
+${askName('//')}
 echo "What is your name? ";
 $name = trim((string) fgets(STDIN));
 echo "Hello, " . ($name === "" ? "world" : $name) . "!\\n";

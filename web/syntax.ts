@@ -182,7 +182,7 @@ function streamParser(syntax: Syntax): StreamParser<TokenState> {
         stream.next();
         return restOfString(stream, state, char);
       }
-      if (syntax.dollarVariables && stream.match(/^\$(\{\w+\}|\w+)/)) return 'variableName';
+      if (syntax.dollarVariables && stream.match(/^\$(\{\w+\}|\w+)/)) return 'variableName.special';
       if (stream.match(/^(0x[\da-f]+|\d[\d_]*(\.\d+)?(e[+-]?\d+)?)/i)) return 'number';
       const word = stream.match(/^[A-Za-z_]\w*/) as RegExpMatchArray | null;
       if (word) return keywords.has(word[0]) ? 'keyword' : literals.has(word[0]) ? 'bool' : null;
