@@ -138,6 +138,7 @@ process.stdout.write('What is your name? ');
 lines.once('line', (name) => {
   console.log(\`Hello, \${name || 'world'}!\`);
   lines.close();
+  process.stdin.destroy(); // stop reading, or Node waits for the end of the input
 });
 `,
     },
