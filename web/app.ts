@@ -1,5 +1,5 @@
 import { createEditor } from './editor.js';
-import { EXAMPLES } from './examples.js';
+import { examplesOf, type Example } from './examples.js';
 import {
   interactiveUrl,
   LiveRun,
@@ -27,9 +27,20 @@ interface Refusal {
   retryAfter?: string;
 }
 
+/** A language of GET /runtimes, as far as the page uses it. */
+interface Runtime {
+  language: string;
+  label: string;
+  version: string;
+  /** false: its image is not built on this server, so it cannot run here; null: unknown. */
+  imagePresent: boolean | null;
+}
+
 /** The program to run, as the page sends it by either way. */
 interface RunRequest {
   code: string;
+  /** Absent when GET /runtimes could not be read: the server's default, Python. */
+  language?: string;
   /** The Standard input box: all the input, given up front ('' when empty). */
   stdin: string;
   apiKey: string;
@@ -41,6 +52,7 @@ const STATUS_LABELS: Record<RunEndStatus, string> = {
   timeout: 'Timed out',
   memory_exceeded: 'Memory exceeded',
   output_limit_exceeded: 'Output limit exceeded',
+  compile_error: 'Compile error',
   cancelled: 'Stopped',
   internal_error: 'Internal error',
 };
@@ -52,9 +64,12 @@ const RESULT_STATUSES = new Set<string>([
   'timeout',
   'memory_exceeded',
   'output_limit_exceeded',
+  'compile_error',
 ] satisfies RunResult['status'][]);
 
 const KEY_STORAGE = 'safe-code-executor.api-key';
+/** The language of a page that could not read GET /runtimes, and the server's default. */
+const DEFAULT_LANGUAGE = 'python';
 const DEFAULT_MAX_CODE_LENGTH = 5000;
 /** The counter turns to a warning from this share of the limit on. */
 const WARN_RATIO = 0.9;
@@ -69,6 +84,8 @@ const ui = {
   editor: element('editor'),
   run: element<HTMLButtonElement>('run'),
   runLabel: element('run-label'),
+  language: element<HTMLSelectElement>('language'),
+  languageNote: element('language-note'),
   examples: element<HTMLSelectElement>('examples'),
   counter: element('counter'),
   stdin: element<HTMLTextAreaElement>('stdin'),
@@ -79,6 +96,7 @@ const ui = {
   placeholder: element('placeholder'),
   badge: element('status-badge'),
   exitCode: element('exit-code'),
+  compileTime: element('compile-time'),
   duration: element('duration'),
   quota: element('quota'),
   truncated: element('truncated'),
@@ -96,6 +114,11 @@ const output = new OutputConsole(ui.console);
 
 let maxCodeLength = DEFAULT_MAX_CODE_LENGTH;
 let running = false;
+let language = DEFAULT_LANGUAGE;
+/** GET /runtimes was read: the server takes `language`, and the selector lists its languages. */
+let runtimesKnown = false;
+/** The code of the example last loaded: while the editor holds just that, it is not the user's. */
+let loadedCode = examplesOf(DEFAULT_LANGUAGE)[0]?.code ?? '';
 
 /** The run in flight over the WebSocket, and what the user may still do to it. */
 let live:
@@ -132,8 +155,8 @@ function updateCounter(code: string): void {
 }
 
 const editor = createEditor(ui.editor, {
-  code: EXAMPLES[0].code,
-  label: 'Python code',
+  code: loadedCode,
+  language,
   onChange: updateCounter,
   onRun: () => void run(),
 });
@@ -153,6 +176,7 @@ function clearResult(): void {
   output.clear();
   ui.consolePane.hidden = true;
   ui.exitCode.textContent = '';
+  ui.compileTime.textContent = '';
   ui.duration.textContent = '';
 }
 
@@ -230,8 +254,20 @@ function stop(): void {
 
 function showResult(result: RunResult): void {
   setBadge(result.status, STATUS_LABELS[result.status]);
-  ui.exitCode.textContent = result.exitCode === null ? 'killed' : `exit ${result.exitCode}`;
-  ui.duration.textContent = formatDuration(result.durationMs);
+  const compiled = result.compileMs !== undefined;
+  const ran = result.status !== 'compile_error';
+  ui.exitCode.textContent = !ran
+    ? 'not run'
+    : result.exitCode === null
+      ? 'killed'
+      : `exit ${result.exitCode}`;
+  // A compiled language's two times apart: the compilation's, then the program's own.
+  ui.compileTime.textContent = compiled ? `compiled in ${formatDuration(result.compileMs!)}` : '';
+  ui.duration.textContent = !ran
+    ? ''
+    : compiled
+      ? `ran in ${formatDuration(result.durationMs)}`
+      : formatDuration(result.durationMs);
   ui.truncated.hidden = !result.truncated;
   const shown = output.output;
   if (shown.stdout !== result.stdout || shown.stderr !== result.stderr) {
@@ -270,6 +306,8 @@ function explainStatus(result: RunResult): string | undefined {
       return 'The program ran past the time limit, so the sandbox stopped it.';
     case 'memory_exceeded':
       return 'The program used more memory than the sandbox allows, so it was stopped.';
+    case 'compile_error':
+      return 'The program did not compile, so it never ran: the output is what the compiler said.';
     case 'success':
     case 'runtime_error':
     case 'output_limit_exceeded': // the truncation notice says it
@@ -337,6 +375,7 @@ async function run(): Promise<void> {
   if (running || ui.run.disabled) return;
   const request: RunRequest = {
     code: editor.getCode(),
+    ...(runtimesKnown ? { language } : {}),
     stdin: ui.stdin.value,
     apiKey: ui.apiKey.value.trim(),
   };
@@ -387,6 +426,7 @@ async function runLive(request: RunRequest): Promise<LiveRunEnd> {
     interactiveUrl(location),
     {
       code: request.code,
+      ...(request.language === undefined ? {} : { language: request.language }),
       ...(inputGiven ? { stdin: request.stdin } : {}),
       ...(request.apiKey !== '' ? { apiKey: request.apiKey } : {}),
     },
@@ -419,11 +459,11 @@ async function runOverHttp(request: RunRequest): Promise<void> {
       response = await fetch('/run', {
         method: 'POST',
         headers,
-        body: JSON.stringify(
-          request.stdin === ''
-            ? { code: request.code }
-            : { code: request.code, stdin: request.stdin },
-        ),
+        body: JSON.stringify({
+          code: request.code,
+          ...(request.language === undefined ? {} : { language: request.language }),
+          ...(request.stdin === '' ? {} : { stdin: request.stdin }),
+        }),
       });
     } catch (error) {
       console.warn('POST /run failed', error);
@@ -484,21 +524,100 @@ async function loadLimits(): Promise<void> {
   }
 }
 
-function setUpExamples(): void {
-  for (const example of EXAMPLES) {
+/** Loads an example into the editor (and its input into the stdin box). */
+function loadExample(example: Example | undefined): void {
+  loadedCode = example?.code ?? '';
+  editor.setCode(loadedCode);
+  ui.stdin.value = example?.stdin ?? '';
+  if (example?.stdin) ui.stdinPanel.open = true;
+}
+
+/** The Examples menu lists the chosen language's examples. */
+function listExamples(): void {
+  const examples = examplesOf(language);
+  ui.examples.replaceChildren(ui.examples.options[0]);
+  ui.examples.selectedIndex = 0;
+  for (const example of examples) {
     const option = document.createElement('option');
     option.value = example.id;
     option.textContent = example.title;
     ui.examples.append(option);
   }
+  ui.examples.disabled = examples.length === 0;
+}
+
+function setUpExamples(): void {
+  listExamples();
   ui.examples.addEventListener('change', () => {
-    const example = EXAMPLES.find((candidate) => candidate.id === ui.examples.value);
+    const example = examplesOf(language).find((candidate) => candidate.id === ui.examples.value);
     if (!example) return;
-    editor.setCode(example.code);
-    ui.stdin.value = example.stdin ?? '';
-    if (example.stdin) ui.stdinPanel.open = true;
+    loadExample(example);
+    ui.languageNote.hidden = true;
     editor.focus();
   });
+}
+
+/**
+ * Another language: the editor highlights it and the Examples menu lists its programs. Code
+ * that is an untouched example (or nothing) gives way to the new language's first example;
+ * code the user typed or pasted stays, for they may have pasted it before choosing its
+ * language, and no choice of the menu should destroy work. A note says where the examples are.
+ */
+function chooseLanguage(chosen: string): void {
+  language = chosen;
+  editor.setLanguage(language);
+  listExamples();
+  const code = editor.getCode();
+  const untouched = code.trim() === '' || code === loadedCode;
+  if (untouched) loadExample(examplesOf(language)[0]);
+  const name = ui.language.selectedOptions[0]?.dataset.name ?? language;
+  ui.languageNote.textContent = `Your code was kept. ${name} examples are in the Examples menu.`;
+  ui.languageNote.hidden = untouched || examplesOf(language).length === 0;
+}
+
+/** Fills the language selector from GET /runtimes; without it the page runs Python only. */
+async function loadRuntimes(): Promise<void> {
+  let runtimes: Runtime[];
+  try {
+    const response = await fetch('/runtimes');
+    if (!response.ok) return;
+    const body = (await response.json()) as unknown;
+    if (!Array.isArray(body) || !body.every(isRuntime)) return;
+    runtimes = body;
+  } catch {
+    return; // Python only, as the page's own option says
+  }
+  if (!runtimes.some((runtime) => runtime.language === DEFAULT_LANGUAGE)) return;
+  const options = runtimes.map((runtime) => {
+    const option = document.createElement('option');
+    option.value = runtime.language;
+    option.dataset.name = runtime.label;
+    option.textContent = `${runtime.label} ${runtime.version}`;
+    if (runtime.imagePresent === false) {
+      option.disabled = true;
+      option.textContent += ' (image not built)';
+      option.title = `${runtime.label} cannot run here: its image is not built on this server`;
+    }
+    return option;
+  });
+  ui.language.replaceChildren(...options);
+  ui.language.value = language;
+  runtimesKnown = true;
+}
+
+function isRuntime(value: unknown): value is Runtime {
+  const runtime = value as Runtime;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof runtime.language === 'string' &&
+    typeof runtime.label === 'string' &&
+    typeof runtime.version === 'string'
+  );
+}
+
+function setUpLanguages(): void {
+  ui.language.addEventListener('change', () => chooseLanguage(ui.language.value));
 }
 
 function setUpApiKey(): void {
@@ -541,9 +660,13 @@ document.addEventListener('keydown', (event) => {
     void run();
   }
 });
+setUpLanguages();
 setUpExamples();
 setUpApiKey();
 setUpInputLine();
 updateCounter(editor.getCode());
 void loadLimits();
-document.documentElement.dataset.ready = 'true';
+// Ready once the selector lists what the server runs (or knows it cannot).
+void loadRuntimes().finally(() => {
+  document.documentElement.dataset.ready = 'true';
+});

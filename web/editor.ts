@@ -1,10 +1,10 @@
 import { indentWithTab } from '@codemirror/commands';
-import { python } from '@codemirror/lang-python';
 import { HighlightStyle, indentUnit, syntaxHighlighting } from '@codemirror/language';
-import { EditorState, Prec } from '@codemirror/state';
+import { Compartment, EditorState, Prec } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { basicSetup } from 'codemirror';
+import { languageExtension, syntaxOf } from './syntax.js';
 
 /**
  * Colours come from CSS variables (style.css), so the editor follows the page's light or dark
@@ -29,6 +29,9 @@ const highlighting = HighlightStyle.define([
   },
   { tag: [tags.operator, tags.punctuation], color: 'var(--hl-operator)' },
   { tag: tags.self, color: 'var(--hl-keyword)' },
+  // C's #include and the like; Bash's and PHP's $variables.
+  { tag: tags.meta, color: 'var(--hl-function)' },
+  { tag: tags.special(tags.variableName), color: 'var(--hl-definition)' },
 ]);
 
 const theme = EditorView.theme({
@@ -55,24 +58,36 @@ export interface CodeEditor {
   getCode(): string;
   setCode(code: string): void;
   focus(): void;
+  /** Highlights, indents and names the code as this language (a GET /runtimes `language`). */
+  setLanguage(language: string): void;
 }
 
 /**
- * A CodeMirror 6 editor for Python: line numbers, syntax highlighting, 4-space indentation,
- * Tab indents (Esc then Tab moves focus on, as CodeMirror documents), Mod-Enter runs.
+ * A CodeMirror 6 editor: line numbers, syntax highlighting and indentation of the chosen
+ * language (syntax.ts), Tab indents (Esc then Tab moves focus on, as CodeMirror documents),
+ * Mod-Enter runs.
  */
 export function createEditor(
   parent: HTMLElement,
-  options: { code: string; label: string; onChange(code: string): void; onRun(): void },
+  options: { code: string; language: string; onChange(code: string): void; onRun(): void },
 ): CodeEditor {
+  /** What changes with the language: its highlighting, its indentation, the editor's name. */
+  const languageSettings = new Compartment();
+  const settingsOf = (language: string) => {
+    const syntax = syntaxOf(language);
+    return [
+      languageExtension(language),
+      indentUnit.of(syntax.indent),
+      EditorView.contentAttributes.of({ 'aria-label': `${syntax.name} code` }),
+    ];
+  };
   const view = new EditorView({
     parent,
     state: EditorState.create({
       doc: options.code,
       extensions: [
         basicSetup,
-        python(),
-        indentUnit.of('    '),
+        languageSettings.of(settingsOf(options.language)),
         syntaxHighlighting(highlighting),
         theme,
         // Above the default keymap, where Mod-Enter would insert a blank line.
@@ -90,7 +105,6 @@ export function createEditor(
         keymap.of([indentWithTab]),
         // On a phone, wrapping beats scrolling sideways through code.
         window.matchMedia('(max-width: 600px)').matches ? EditorView.lineWrapping : [],
-        EditorView.contentAttributes.of({ 'aria-label': options.label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) options.onChange(update.state.doc.toString());
         }),
@@ -103,5 +117,7 @@ export function createEditor(
     setCode: (code) =>
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: code } }),
     focus: () => view.focus(),
+    setLanguage: (language) =>
+      view.dispatch({ effects: languageSettings.reconfigure(settingsOf(language)) }),
   };
 }

@@ -1,4 +1,8 @@
-/** Programs a visitor can load, chosen to show what the sandbox does with each kind of program. */
+/**
+ * Programs a visitor can load, chosen to show what the sandbox does with each kind of program.
+ * Every language starts with a hello world that asks for a name while it runs, so the console's
+ * input line shows at once; Python, the default, shows each of the sandbox's limits.
+ */
 export interface Example {
   id: string;
   title: string;
@@ -6,7 +10,7 @@ export interface Example {
   stdin?: string;
 }
 
-export const EXAMPLES: Example[] = [
+const PYTHON_EXAMPLES: Example[] = [
   {
     id: 'hello',
     title: 'Hello, world',
@@ -95,3 +99,159 @@ for i in range(10**7):
 `,
   },
 ];
+
+/** The first lines of every language's first example, in its comments. */
+function askName(comment: string): string {
+  return [
+    'Asks for your name while it runs: type it in the line under',
+    'the output, then press Enter.',
+  ]
+    .map((line) => `${comment} ${line}`)
+    .join('\n');
+}
+
+/** By the `language` of GET /runtimes, first example first. */
+export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
+  python: PYTHON_EXAMPLES,
+  'python-scientific': [
+    {
+      id: 'numpy',
+      title: 'Statistics of typed numbers (numpy)',
+      code: `# Asks for numbers while it runs: type them in the line under the output, then Enter.
+import numpy as np
+
+line = input("Numbers, separated by spaces? ")
+values = np.array([float(word) for word in line.split()])
+print(f"mean {values.mean():g}, standard deviation {values.std():g}")
+`,
+    },
+  ],
+  javascript: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `${askName('//')}
+const readline = require('node:readline');
+
+const lines = readline.createInterface({ input: process.stdin });
+process.stdout.write('What is your name? ');
+lines.once('line', (name) => {
+  console.log(\`Hello, \${name || 'world'}!\`);
+  lines.close();
+  process.stdin.destroy(); // stop reading, or Node waits for the end of the input
+});
+`,
+    },
+    {
+      id: 'error',
+      title: 'Runtime error',
+      code: `// An uncaught exception: the stack trace goes to stderr, exit code 1.
+console.log('about to read a property of undefined');
+const settings = undefined;
+console.log(settings.colour);
+`,
+    },
+  ],
+  bash: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `${askName('#')}
+printf 'What is your name? '
+read -r name
+echo "Hello, \${name:-world}!"
+`,
+    },
+  ],
+  c: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `${askName('//')}
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    char name[100];
+    printf("What is your name? ");
+    fflush(stdout); // stdout is a pipe, not a terminal: show the question before waiting
+    if (fgets(name, sizeof name, stdin) == NULL) name[0] = '\\0';
+    name[strcspn(name, "\\n")] = '\\0';
+    printf("Hello, %s!\\n", name[0] ? name : "world");
+    return 0;
+}
+`,
+    },
+    {
+      id: 'compile-error',
+      title: 'Compile error',
+      code: `// Does not compile: the compiler's messages are the output, and nothing runs.
+#include <stdio.h>
+
+int main(void) {
+    printf("never printed\\n")
+    return 0;
+}
+`,
+    },
+  ],
+  cpp: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `${askName('//')}
+#include <iostream>
+#include <string>
+
+int main() {
+    std::cout << "What is your name? " << std::flush;
+    std::string name;
+    std::getline(std::cin, name);
+    if (name.empty()) name = "world";
+    std::cout << "Hello, " << name << "!\\n";
+}
+`,
+    },
+    {
+      id: 'compile-error',
+      title: 'Compile error',
+      code: `// Does not compile: the compiler's messages are the output, and nothing runs.
+#include <string>
+
+int main() {
+    std::string text = 42;
+}
+`,
+    },
+  ],
+  ruby: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `${askName('#')}
+$stdout.sync = true # stdout is a pipe, not a terminal: show the question before waiting
+
+print "What is your name? "
+name = $stdin.gets.to_s.chomp
+puts "Hello, #{name.empty? ? "world" : name}!"
+`,
+    },
+  ],
+  php: [
+    {
+      id: 'hello',
+      title: 'Hello, name (reads input)',
+      code: `<?php
+${askName('//')}
+echo "What is your name? ";
+$name = trim((string) fgets(STDIN));
+echo "Hello, " . ($name === "" ? "world" : $name) . "!\\n";
+`,
+    },
+  ],
+};
+
+/** A language's examples (none for a language this page does not know). */
+export function examplesOf(language: string): readonly Example[] {
+  return EXAMPLES[language] ?? [];
+}

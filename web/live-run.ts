@@ -4,8 +4,17 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   exitCode: number | null;
-  status: 'success' | 'runtime_error' | 'timeout' | 'memory_exceeded' | 'output_limit_exceeded';
+  status:
+    | 'success'
+    | 'runtime_error'
+    | 'timeout'
+    | 'memory_exceeded'
+    | 'output_limit_exceeded'
+    | 'compile_error';
+  /** The program's own time, after its compilation. */
   durationMs: number;
+  /** The compilation's time, for a language that compiles (C, C++). */
+  compileMs?: number;
   truncated: boolean;
 }
 
@@ -58,6 +67,8 @@ export interface LiveRunHandlers {
 
 export interface LiveRunRequest {
   code: string;
+  /** A `language` of GET /runtimes; the server runs Python without it. */
+  language?: string;
   /** Input given up front, read before anything typed. */
   stdin?: string;
   apiKey?: string;

@@ -1,57 +1,119 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import type { RunResult } from '../../src/sandbox/run-result.js';
 import { EXAMPLES } from '../../web/examples.js';
-import { runProgram } from '../support/run.js';
 import { startService, type RunningService } from '../support/service.js';
+
+/** POSTs a program in a language to /run and expects a 200 with a RunResult. */
+async function runProgram(
+  url: string,
+  language: string,
+  code: string,
+  stdin?: string,
+): Promise<RunResult> {
+  const response = await request(url)
+    .post('/run')
+    .send({ language, code, ...(stdin === undefined ? {} : { stdin }) });
+  if (response.status !== 200) {
+    throw new Error(`POST /run answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return response.body as RunResult;
+}
+
+/** Every example, named `language/id`. */
+const ALL = Object.entries(EXAMPLES).flatMap(([language, examples]) =>
+  examples.map((example) => ({ name: `${language}/${example.id}`, language, example })),
+);
 
 /**
  * What a visitor types into the examples that ask while they run (the page sends it over the
  * interactive socket; here it goes up front, as POST /run takes it).
  */
-const TYPED: Record<string, string> = { interactive: 'Ada\n3\n' };
+const TYPED: Record<string, string> = {
+  'python/interactive': 'Ada\n3\n',
+  'python-scientific/numpy': '1 2 3 4\n',
+  'javascript/hello': 'Ada\n',
+  'bash/hello': 'Ada\n',
+  'c/hello': 'Ada\n',
+  'cpp/hello': 'Ada\n',
+  'ruby/hello': 'Ada\n',
+  'php/hello': 'Ada\n',
+};
+
+/** The first example of every language but Python: a name asked for, then a greeting. */
+const greets = (r: RunResult) => {
+  expect(r.status).toBe('success');
+  expect(r.stdout).toBe('What is your name? Hello, Ada!\n');
+};
 
 /** What each example on the page must show a visitor when run as it is. */
-const EXPECTED: Record<string, (result: Awaited<ReturnType<typeof runProgram>>) => void> = {
-  hello: (r) => {
+const EXPECTED: Record<string, (result: RunResult) => void> = {
+  'python/hello': (r) => {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('Hello, world!\n2 + 2 = 4\n');
   },
-  stdin: (r) => {
+  'python/stdin': (r) => {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('read 3 numbers, sum = 42\n');
   },
-  interactive: (r) => {
+  'python/interactive': (r) => {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('What is your name? Hello, Ada!\nHow far shall I count? 1\n2\n3\n');
   },
-  error: (r) => {
+  'python/error': (r) => {
     expect(r.status).toBe('runtime_error');
     expect(r.stderr).toContain('ZeroDivisionError');
   },
-  'infinite-loop': (r) => {
+  'python/infinite-loop': (r) => {
     expect(r.status).toBe('timeout');
     expect(r.stdout).toBe('spinning...\n');
   },
-  'fork-bomb': (r) => {
+  'python/fork-bomb': (r) => {
     // Stopped by the process limit (or, at worst, the time limit): never a success.
     expect(['runtime_error', 'timeout']).toContain(r.status);
     expect(r.stdout).toMatch(/^pid \d+: fork refused \(Resource temporarily unavailable\)$/m);
     expect(r.stderr).not.toContain('SyntaxError');
   },
-  'memory-bomb': (r) => {
+  'python/memory-bomb': (r) => {
     expect(r.status).toBe('memory_exceeded');
     expect(r.stdout).toContain('16 MB');
   },
-  flood: (r) => {
+  'python/flood': (r) => {
     expect(r.status).toBe('output_limit_exceeded');
     expect(r.truncated).toBe(true);
   },
+  'python-scientific/numpy': (r) => {
+    expect(r.status).toBe('success');
+    expect(r.stdout).toBe('Numbers, separated by spaces? mean 2.5, standard deviation 1.11803\n');
+  },
+  'javascript/hello': greets,
+  'javascript/error': (r) => {
+    expect(r.status).toBe('runtime_error');
+    expect(r.stdout).toBe('about to read a property of undefined\n');
+    expect(r.stderr).toContain('TypeError');
+  },
+  'bash/hello': greets,
+  'c/hello': greets,
+  'c/compile-error': (r) => {
+    expect(r.status).toBe('compile_error');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/main\.c:5:\d+: error: expected .;. before .return./);
+  },
+  'cpp/hello': greets,
+  'cpp/compile-error': (r) => {
+    expect(r.status).toBe('compile_error');
+    expect(r.stderr).toMatch(/main\.cpp:5:\d+: error: conversion from/);
+  },
+  'ruby/hello': greets,
+  'php/hello': greets,
 };
 
 describe('the example programs of the page', () => {
   let t: RunningService;
 
   beforeAll(async () => {
-    t = await startService({ SANDBOX_TIMEOUT_MS: '2000' });
+    // Short enough for the infinite loop, long enough for numpy's import on a busy machine.
+    t = await startService({ SANDBOX_TIMEOUT_MS: '4000' });
   });
 
   afterAll(async () => {
@@ -60,14 +122,13 @@ describe('the example programs of the page', () => {
   });
 
   it('has an expectation for every example', () => {
-    expect(EXAMPLES.map((example) => example.id).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(ALL.map(({ name }) => name).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  it.each(EXAMPLES.map((example) => [example.title, example] as const))(
-    '%s does what its title says',
-    async (_title, example) => {
-      const result = await runProgram(t.url, example.code, example.stdin ?? TYPED[example.id]);
-      EXPECTED[example.id](result);
-    },
-  );
+  it.each(
+    ALL.map(({ name, language, example }) => [name, example.title, language, example] as const),
+  )('%s (%s) does what its title says', async (name, _title, language, example) => {
+    const result = await runProgram(t.url, language, example.code, example.stdin ?? TYPED[name]);
+    EXPECTED[name](result);
+  });
 });

@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { RUNTIMES } from '../../src/runtimes/runtime-catalogue.js';
+import { EXAMPLES } from '../../web/examples.js';
 import { launchBrowser, networkFailures, openPage, type OpenedPage } from '../support/browser.js';
 import { startService, type RunningService } from '../support/service.js';
 import { until } from '../support/until.js';
@@ -638,6 +640,219 @@ describe('live runs on the web page', () => {
       }
       // A PNG was written.
       expect(readFileSync(join(SHOTS_DIR, file)).subarray(1, 4).toString()).toBe('PNG');
+    }
+  });
+});
+
+/** The start messages the page sent on its interactive sockets from now on, parsed. */
+function startMessages(page: Page): Record<string, unknown>[] {
+  const sent: Record<string, unknown>[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload !== 'string') return;
+      const message = JSON.parse(payload) as Record<string, unknown>;
+      if (message.type === 'start') sent.push(message);
+    });
+  });
+  return sent;
+}
+
+/** Presses Tab (Esc first where the editor holds the focus) until `id` has the focus. */
+async function tabTo(page: Page, id: string): Promise<boolean> {
+  for (let i = 0; i < 30; i++) {
+    if (await inPage<boolean>(page, `document.activeElement?.id === '${id}'`)) return true;
+    const inEditor = await inPage(
+      page,
+      "document.activeElement?.classList.contains('cm-content') ?? false",
+    );
+    if (inEditor) await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+  }
+  return false;
+}
+
+describe('every runtime on the web page', () => {
+  // Warm containers for the languages run here, so the runs do not wait for cold starts.
+  const served = servedPage({
+    SANDBOX_TIMEOUT_MS: '20000',
+    SANDBOX_POOL_SIZES: RUNTIMES.map(
+      ({ language }) => `${language}=${['python', 'javascript', 'c'].includes(language) ? 1 : 0}`,
+    ).join(','),
+  });
+
+  it('lists every runtime of GET /runtimes by label and version, Python chosen', async () => {
+    const { page } = served.desktop;
+    const select = page.getByLabel('Language', { exact: true });
+    expect(await select.getAttribute('id')).toBe('language');
+    expect(await page.locator('label[for="language"]').isVisible()).toBe(true);
+    expect(await select.inputValue()).toBe('python');
+    const runtimes = (await (await fetch(`${served.service.url}/runtimes`)).json()) as {
+      language: string;
+      label: string;
+      version: string;
+      imagePresent: boolean | null;
+    }[];
+    const options = await inPage<[string, string, boolean][]>(
+      page,
+      "[...document.querySelectorAll('#language option')].map((o) => [o.value, o.textContent, o.disabled])",
+    );
+    expect(options).toEqual(
+      runtimes.map((runtime) =>
+        runtime.imagePresent === false
+          ? [runtime.language, `${runtime.label} ${runtime.version} (image not built)`, true]
+          : [runtime.language, `${runtime.label} ${runtime.version}`, false],
+      ),
+    );
+    expect(options).toContainEqual(['javascript', 'JavaScript (Node.js) 18', false]);
+  });
+
+  it('runs a Node.js program when JavaScript is chosen, its example reading typed input', async () => {
+    const { page } = served.desktop;
+    const sent = startMessages(page);
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]');
+    // The untouched Python example gives way to JavaScript's first one.
+    await page.selectOption('#language', 'javascript');
+    const example = EXAMPLES.javascript[0].code;
+    expect(await page.locator('.cm-line').first().innerText()).toBe(example.split('\n')[0]);
+    expect(await page.locator('#counter').innerText()).toBe(`${[...example].length} / 5,000`);
+    expect(await page.locator('.cm-content').getAttribute('aria-label')).toBe('JavaScript code');
+    expect(await page.locator('#examples option:not([disabled])').allInnerTexts()).toEqual(
+      EXAMPLES.javascript.map((example) => example.title),
+    );
+    // Highlighted as JavaScript: keywords and strings get styled spans of their own.
+    expect(await page.locator('.cm-line span', { hasText: /^const$/ }).count()).toBeGreaterThan(0);
+    expect(await page.locator('.cm-line span', { hasText: /^'node:readline'$/ }).count()).toBe(1);
+    expect(await page.locator('#language-note').isHidden()).toBe(true);
+
+    await page.click('#run');
+    await untilInPage(
+      page,
+      `document.getElementById('console')?.textContent === 'What is your name? '`,
+    );
+    await page.locator('#console-input').click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#console').textContent()).toBe(
+      'What is your name? Ada\nHello, Ada!\n',
+    );
+
+    await setCode(
+      page,
+      'console.log(`Node.js ${process.versions.node.split(".")[0]}`, typeof require)',
+    );
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await printed(page, 'stdout')).toBe('Node.js 18 function\n');
+    expect(await page.locator('#compile-time').innerText()).toBe('');
+    expect(sent.map((message) => message.language)).toEqual(['javascript', 'javascript']);
+  });
+
+  it('shows a C program that does not compile as a compile error, with the compiler’s message', async () => {
+    const { page } = served.desktop;
+    await page.selectOption('#language', 'c');
+    // The code typed in the last test stays (it is the user's), and a note says where C's examples are.
+    expect(await editorText(page)).toContain('process.versions');
+    expect(await page.locator('#language-note').innerText()).toBe(
+      'Your code was kept. C (gcc) examples are in the Examples menu.',
+    );
+    await setCode(page, 'int main(void) {\n    return undeclared;\n}');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Compile error');
+    expect(await printed(page, 'stderr')).toMatch(/main\.c:2:\d+: error: .undeclared. undeclared/);
+    expect(await page.locator('#message').innerText()).toContain('did not compile');
+    expect(await page.locator('#exit-code').innerText()).toBe('not run');
+    expect(await page.locator('#compile-time').innerText()).toMatch(
+      /^compiled in (\d+ ms|\d+\.\d\d s)$/,
+    );
+    expect(await page.locator('#duration').innerText()).toBe('');
+
+    // One that compiles: its compile time and its run time apart.
+    await setCode(page, '#include <stdio.h>\n\nint main(void) {\n    puts("compiled");\n}');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await printed(page, 'stdout')).toBe('compiled\n');
+    expect(await page.locator('#compile-time').innerText()).toMatch(/^compiled in /);
+    expect(await page.locator('#duration').innerText()).toMatch(/^ran in (\d+ ms|\d+\.\d\d s)$/);
+  });
+
+  it('lets the keyboard alone choose the language and run its example', async () => {
+    const opened = await openPage(served.browser, served.service.url);
+    const { page } = opened;
+    try {
+      await page.waitForSelector('html[data-ready="true"]');
+      expect(await tabTo(page, 'language')).toBe(true);
+      // Typing a letter picks the option it starts, as in any select.
+      await page.keyboard.type('J');
+      expect(await page.inputValue('#language')).toBe('javascript');
+      expect(await page.locator('.cm-content').getAttribute('aria-label')).toBe('JavaScript code');
+      await page.keyboard.press('Control+Enter');
+      await untilInPage(
+        page,
+        `document.getElementById('console')?.textContent === 'What is your name? '`,
+      );
+      expect(await tabTo(page, 'console-input')).toBe(true);
+      await page.keyboard.type('Grace');
+      await page.keyboard.press('Enter');
+      expect(await finishedBadge(page)).toBe('Success');
+      expect(await printed(page, 'stdout')).toBe('What is your name? Hello, Grace!\n');
+      expect(opened.pageErrors).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('runs Python alone when GET /runtimes fails, and disables a runtime whose image is not built', async () => {
+    const opened = await openPage(served.browser, served.service.url);
+    const { page } = opened;
+    try {
+      const sent = startMessages(page);
+      await page.route('**/runtimes', (route) => route.fulfill({ status: 500, body: '{}' }));
+      await page.reload();
+      await page.waitForSelector('html[data-ready="true"]');
+      expect(await page.locator('#language option').allInnerTexts()).toEqual(['Python 3.11']);
+      await setCode(page, 'print("python only")');
+      await page.click('#run');
+      expect(await finishedBadge(page)).toBe('Success');
+      expect(await printed(page, 'stdout')).toBe('python only\n');
+      // The server's default, without naming a language it may not know.
+      expect(sent.at(-1)).not.toHaveProperty('language');
+
+      await page.unroute('**/runtimes');
+      await page.route('**/runtimes', async (route) => {
+        const answer = await route.fetch();
+        const runtimes = (await answer.json()) as { language: string; imagePresent: boolean }[];
+        for (const runtime of runtimes) runtime.imagePresent = runtime.language !== 'ruby';
+        await route.fulfill({ response: answer, json: runtimes });
+      });
+      await page.reload();
+      await page.waitForSelector('html[data-ready="true"]');
+      const ruby = page.locator('#language option[value="ruby"]');
+      expect(await ruby.isDisabled()).toBe(true);
+      expect(await ruby.innerText()).toBe('Ruby 3.1 (image not built)');
+      expect(await page.locator('#language option[value="php"]').isDisabled()).toBe(false);
+      expect(opened.pageErrors).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('keeps a long runtime label within a 390 px phone', async () => {
+    const phone = await openPage(served.browser, served.service.url, { width: 390 });
+    const { page } = phone;
+    try {
+      await page.waitForSelector('html[data-ready="true"]');
+      await page.selectOption('#language', 'cpp');
+      expect(await page.locator('.cm-content').getAttribute('aria-label')).toBe('C++ code');
+      const widths = await inPage<{ scroll: number; client: number }>(
+        page,
+        '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+      );
+      expect(widths).toEqual({ scroll: 390, client: 390 });
+      expect(phone.pageErrors).toEqual([]);
+    } finally {
+      await page.context().close();
     }
   });
 });
