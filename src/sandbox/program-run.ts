@@ -97,6 +97,12 @@ export class ProgramRun {
   private readonly collector: OutputCollector;
   /** Time between the end of the compilation and the program's go (the memory change). */
   private pausedMs = 0;
+  /**
+   * The launcher's end report, believed or not: its token proves it is the launcher's, so its
+   * account of the compilation and of a kill at the time limit holds even where the exit
+   * status is left to the engine (gVisor, whose OOM count the launcher cannot read).
+   */
+  private seenReport: ProgramEnd | undefined;
   private timedOut = false;
   private stoppedForOutput = false;
   /** Aborts when the program has ended: live stdin stops. */
@@ -141,7 +147,8 @@ export class ProgramRun {
       releaseLimits();
       this.over.abort();
     }
-    const compileMs = reported?.compileMs ?? 0;
+    const seen = this.seenReport;
+    const compileMs = seen?.compileMs ?? 0;
     const durationMs = performance.now() - startedAt - compileMs - this.pausedMs;
     const exit = await this.settleExit(reported, outputEnded);
     this.container.stream.destroy();
@@ -151,9 +158,9 @@ export class ProgramRun {
       stoppedForOutput: this.stoppedForOutput,
       output: this.collector.result(),
       durationMs: Math.max(durationMs, 0),
-      compileFailed: reported?.ending === 'compile',
+      compileFailed: seen?.ending === 'compile' && !this.stoppedForOutput,
       ...(this.policy.compileTimeoutMs > 0 ? { compileMs } : {}),
-      ...(reported ? { cpuUs: reported.cpuUs, memoryPeakKb: reported.memoryPeakKb } : {}),
+      ...(seen ? { cpuUs: seen.cpuUs, memoryPeakKb: seen.memoryPeakKb } : {}),
       ...toOutputFiles(this.collector.returnedFiles),
     });
     return {
@@ -293,10 +300,9 @@ export class ProgramRun {
     const exitSeen = this.container.exited.then(() => undefined);
     exitSeen.catch(() => undefined); // a late failure after the report has nobody to tell
     const ended = await this.engineAnswer(Promise.race([exitSeen, this.collector.programEnded]));
-    if (ended !== undefined && ended.oomKills >= 0 && !this.stoppedForOutput) {
-      if (ended.ending === 'time') this.timedOut = true;
-      return ended;
-    }
+    this.seenReport = ended;
+    if (ended?.ending === 'time' && !this.stoppedForOutput) this.timedOut = true;
+    if (ended !== undefined && ended.oomKills >= 0 && !this.stoppedForOutput) return ended;
     if (ended !== undefined) await this.engineAnswer(exitSeen);
     return undefined;
   }

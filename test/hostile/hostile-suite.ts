@@ -52,7 +52,9 @@ export function hostileSuite(
     let baselineRss = 0;
 
     beforeAll(async () => {
-      t = await startService(options.env);
+      // Every language's own pool (the service's default), as users' runs get it; none with
+      // SANDBOX_POOL_SIZE=0.
+      t = await startService({ SANDBOX_POOL_SIZES: '', ...options.env });
       context = {
         limits: limitsFrom({ ...process.env, ...options.env }),
         servicePort: Number(new URL(t.url).port),
