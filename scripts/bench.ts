@@ -3,9 +3,9 @@
  *
  * - the service (POST /run over HTTP), with its container pool and, for reference, without it;
  * - a cold `docker run --rm` with the very same image, command and limits (the original design:
- *   one container created and started per program). The docker CLI is spawned here, and only
- *   here, because that is literally what the original design did; its flags are derived from
- *   containerSpec so the limits cannot drift from the service's;
+ *   one container created and started per program) through the docker CLI
+ *   (bench-kit/cold-docker.ts), with flags derived from containerSpec so the limits cannot drift
+ *   from the service's;
  * - a bare `python3` on the host (the floor: no container at all).
  *
  * Sequential latency (p50, p90) after a warm-up, then throughput at a fixed concurrency, then the
@@ -21,15 +21,9 @@
  * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always).
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadAppConfig } from '../src/config/app-config.js';
-import { toCreateOptions } from '../src/sandbox/engine/dockerode-engine.js';
-import { frameProgram, PROGRAM_START_MARKER } from '../src/sandbox/launcher/launcher.js';
-import { containerSpec } from '../src/sandbox/sandbox-policy.js';
+import { coldDockerRun } from './bench-kit/cold-docker.js';
 import { command, machine } from './bench-kit/machine.js';
 import {
   figuresTable,
@@ -47,7 +41,7 @@ import {
   type LiveTransport,
 } from './bench-kit/live-latency.js';
 import { startRedis } from './bench-kit/redis.js';
-import { BENCH_LABEL, BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
+import { BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
 import {
   poolCounts,
   poolLine,
@@ -58,7 +52,6 @@ import {
 } from './bench-kit/services.js';
 import { Teardown } from './bench-kit/teardown.js';
 
-const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
 const TARGET_P50_RATIO = 0.15;
 const TARGET_THROUGHPUT_RATIO = 1;
 
@@ -104,62 +97,11 @@ async function liveThroughRedis(): Promise<[string, LiveLatency, number][]> {
   }
 }
 
-/** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
-function dockerRunArgs(): string[] {
-  const policy = benchPolicy();
-  const options = toCreateOptions(
-    containerSpec(policy, { labels: { [BENCH_LABEL]: 'cold' }, pooled: false }),
-  );
-  const host = options.HostConfig!;
-  const args = ['run', '--rm', '-i', '--label', `${BENCH_LABEL}=cold`];
-  args.push('--runtime', host.Runtime!, '--network', 'none');
-  args.push('--memory', `${host.Memory}b`, '--memory-swap', `${host.MemorySwap}b`);
-  args.push('--cpus', String(host.NanoCpus! / 1e9), '--pids-limit', String(host.PidsLimit));
-  args.push('--read-only');
-  for (const [path, mountOptions] of Object.entries(host.Tmpfs ?? {})) {
-    args.push('--tmpfs', `${path}:${mountOptions}`);
-  }
-  args.push('--shm-size', `${host.ShmSize}b`, '--cap-drop', 'ALL');
-  for (const opt of (host.SecurityOpt ?? []) as string[]) {
-    // The engine API takes the seccomp profile's text; the CLI takes a file.
-    if (opt.startsWith('seccomp=')) {
-      const file = join(tmpdir(), `sce-bench-seccomp-${process.pid}.json`);
-      writeFileSync(file, opt.slice('seccomp='.length));
-      args.push('--security-opt', `seccomp=${file}`);
-    } else {
-      args.push('--security-opt', opt);
-    }
-  }
-  args.push('--init', '--ipc', 'private', '--cgroupns', 'private');
-  for (const u of host.Ulimits ?? []) args.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`);
-  args.push('--log-driver', 'none', '--oom-score-adj', String(host.OomScoreAdj));
-  args.push('--user', options.User!, '--workdir', options.WorkingDir!);
-  args.push('--hostname', options.Hostname!);
-  for (const variable of options.Env ?? []) args.push('--env', variable);
-  args.push(options.Image!, ...(options.Cmd as string[]));
-  return args;
-}
-
 function coldDockerSubject(): Subject {
-  const args = dockerRunArgs();
-  const input = frameProgram(
-    BENCH_PROGRAM,
-    '',
-    randomBytes(16).toString('hex'),
-    benchPolicy().timeoutMs,
-  );
+  const run = coldDockerRun(benchPolicy(), 'cold');
   return {
     name: 'cold docker run --rm (CLI)',
-    // The launcher marks the program's start with one byte on stdout and its end with a report
-    // (the service strips both).
-    once: async () =>
-      expectBenchOutput(
-        (await command('docker', args, input))
-          .replace(START_MARKER, '')
-          // eslint-disable-next-line no-control-regex -- the report is delimited by U+001E
-          .replace(/\x1eSCE-END [^\x1e]*\x1e/g, ''),
-        'docker run',
-      ),
+    once: async () => expectBenchOutput(await run(BENCH_PROGRAM), 'docker run'),
   };
 }
 
