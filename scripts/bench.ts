@@ -16,9 +16,16 @@
  * server-sent events and the interactive WebSocket, embedded and through Redis (its own Redis, one
  * API and one worker), with PASS/FAIL against p50 under 20 ms embedded and 30 ms through Redis.
  *
+ * Then the runtimes (bench-kit/runtimes.ts): a hello world in every language whose image is on
+ * the engine, through a service with a warm pool for each and in a cold `docker run --rm` of the
+ * same image, alternated, with PASS/FAIL against service p50 <= 0.2 of cold for the interpreted
+ * ones, and the compile and run time of the compiled ones.
+ *
  * Settings (environment): BENCH_URL, BENCH_RUNS (50), BENCH_WARMUP (5), BENCH_CONCURRENCY (4),
  * BENCH_CONCURRENT_RUNS (40), BENCH_POOL_OFF (1: also measure the service with SANDBOX_POOL_SIZE=0), BENCH_PAUSE_MS (250),
- * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always).
+ * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always),
+ * BENCH_RUNTIME_RUNS (20 per runtime; 0 skips the runtimes), BENCH_RUNTIME_WARMUP (2),
+ * BENCH_RUNTIMES (comma-separated languages; all by default), BENCH_ONLY (`runtimes`: that section alone).
  */
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
@@ -41,6 +48,7 @@ import {
   type LiveTransport,
 } from './bench-kit/live-latency.js';
 import { startRedis } from './bench-kit/redis.js';
+import { runtimesSection } from './bench-kit/runtimes.js';
 import { BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
 import {
   poolCounts,
@@ -73,6 +81,11 @@ const APPENDFSYNC = env.BENCH_REDIS_APPENDFSYNC || 'always';
 const LIVE_TARGET_EMBEDDED_MS = 20;
 const LIVE_TARGET_REDIS_MS = 30;
 const TRANSPORTS: LiveTransport[] = ['SSE', 'WebSocket'];
+/** Timed hello worlds per runtime in the runtimes section (each through the service and cold). */
+const RUNTIME_RUNS = nonNegative(env.BENCH_RUNTIME_RUNS, 20);
+const RUNTIME_WARMUP = nonNegative(env.BENCH_RUNTIME_WARMUP, 2);
+/** `runtimes`: that section alone. */
+const ONLY = env.BENCH_ONLY || undefined;
 
 /** The live rows through Redis: a Redis of the bench's own, one API, one worker. */
 async function liveThroughRedis(): Promise<[string, LiveLatency, number][]> {
@@ -118,9 +131,8 @@ async function dockerVersion(): Promise<string> {
   return (await version.catch(() => '?')).trim();
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  console.log(await machine(await dockerVersion()));
+/** The print(2 + 2) rows, their ratios and the live rows; resolves with whether all passed. */
+async function printSection(): Promise<boolean> {
   console.log(
     `program: ${BENCH_PROGRAM}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
   );
@@ -207,8 +219,37 @@ async function main(): Promise<void> {
     livePass = live.pass;
     console.log(`\n${live.text}`);
   }
+  return p50Pass && throughputPass && livePass;
+}
+
+async function main(): Promise<void> {
+  if (ONLY !== undefined && ONLY !== 'runtimes') {
+    throw new Error(`BENCH_ONLY=${ONLY}: the only section that runs alone is runtimes`);
+  }
+  if (ONLY === 'runtimes' && RUNTIME_RUNS === 0) {
+    throw new Error('BENCH_ONLY=runtimes with BENCH_RUNTIME_RUNS=0 leaves nothing to measure');
+  }
+  const started = performance.now();
+  console.log(await machine(await dockerVersion()));
+  let pass = true;
+  if (ONLY === undefined) pass = await printSection();
+  if (RUNTIME_RUNS > 0) {
+    const runtimes = await runtimesSection({
+      runs: RUNTIME_RUNS,
+      warmup: RUNTIME_WARMUP,
+      pauseMs: PAUSE_MS,
+      only: (env.BENCH_RUNTIMES ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+      url: env.BENCH_URL?.replace(/\/$/, ''),
+      clientMaxInflight: CONCURRENCY,
+    });
+    console.log(`\n${runtimes.text}\n`);
+    pass &&= runtimes.pass;
+  }
   console.log(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (!p50Pass || !throughputPass || !livePass) process.exitCode = 1;
+  if (!pass) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
