@@ -269,7 +269,10 @@ export async function runtimesSection(
       ? { hits: after.hits - before.hits, misses: after.misses - before.misses }
       : undefined;
   return {
-    text: `${heading}${result.text}\n\npools of the service over this section: ${poolLine(counts)}`,
+    text:
+      `${heading}${result.text}\n\n` +
+      `compile, run: p50 of the service's compileMs and durationMs (the program's own time after compiling)\n` +
+      `pools of the service over this section: ${poolLine(counts)}`,
     pass: result.pass,
   };
 }
