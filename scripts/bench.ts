@@ -3,9 +3,9 @@
  *
  * - the service (POST /run over HTTP), with its container pool and, for reference, without it;
  * - a cold `docker run --rm` with the very same image, command and limits (the original design:
- *   one container created and started per program). The docker CLI is spawned here, and only
- *   here, because that is literally what the original design did; its flags are derived from
- *   containerSpec so the limits cannot drift from the service's;
+ *   one container created and started per program) through the docker CLI
+ *   (bench-kit/cold-docker.ts), with flags derived from containerSpec so the limits cannot drift
+ *   from the service's;
  * - a bare `python3` on the host (the floor: no container at all).
  *
  * Sequential latency (p50, p90) after a warm-up, then throughput at a fixed concurrency, then the
@@ -16,20 +16,21 @@
  * server-sent events and the interactive WebSocket, embedded and through Redis (its own Redis, one
  * API and one worker), with PASS/FAIL against p50 under 20 ms embedded and 30 ms through Redis.
  *
+ * Then the runtimes (bench-kit/runtimes.ts): a hello world in every language whose image is on
+ * the engine, through a service with a warm pool for each and in a cold `docker run --rm` of the
+ * same image, alternated, with PASS/FAIL against service p50 <= 0.2 of cold for the interpreted
+ * ones, and the compile and run time of the compiled ones.
+ *
  * Settings (environment): BENCH_URL, BENCH_RUNS (50), BENCH_WARMUP (5), BENCH_CONCURRENCY (4),
  * BENCH_CONCURRENT_RUNS (40), BENCH_POOL_OFF (1: also measure the service with SANDBOX_POOL_SIZE=0), BENCH_PAUSE_MS (250),
- * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always).
+ * BENCH_LIVE_RUNS (5 runs of 20 lines per live row; 0 skips the live rows), BENCH_REDIS_APPENDFSYNC (always),
+ * BENCH_RUNTIME_RUNS (20 per runtime; 0 skips the runtimes), BENCH_RUNTIME_WARMUP (2),
+ * BENCH_RUNTIMES (comma-separated languages; all by default), BENCH_ONLY (`runtimes`: that section alone).
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadAppConfig } from '../src/config/app-config.js';
-import { toCreateOptions } from '../src/sandbox/engine/dockerode-engine.js';
-import { frameProgram, PROGRAM_START_MARKER } from '../src/sandbox/launcher/launcher.js';
-import { containerSpec } from '../src/sandbox/sandbox-policy.js';
+import { coldDockerRun } from './bench-kit/cold-docker.js';
 import { command, machine } from './bench-kit/machine.js';
 import {
   figuresTable,
@@ -47,7 +48,8 @@ import {
   type LiveTransport,
 } from './bench-kit/live-latency.js';
 import { startRedis } from './bench-kit/redis.js';
-import { BENCH_LABEL, BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
+import { runtimesSection } from './bench-kit/runtimes.js';
+import { BENCH_PROGRAM, benchPolicy, expectBenchOutput } from './bench-kit/sandbox.js';
 import {
   poolCounts,
   poolLine,
@@ -58,7 +60,6 @@ import {
 } from './bench-kit/services.js';
 import { Teardown } from './bench-kit/teardown.js';
 
-const START_MARKER = String.fromCharCode(PROGRAM_START_MARKER);
 const TARGET_P50_RATIO = 0.15;
 const TARGET_THROUGHPUT_RATIO = 1;
 
@@ -80,6 +81,11 @@ const APPENDFSYNC = env.BENCH_REDIS_APPENDFSYNC || 'always';
 const LIVE_TARGET_EMBEDDED_MS = 20;
 const LIVE_TARGET_REDIS_MS = 30;
 const TRANSPORTS: LiveTransport[] = ['SSE', 'WebSocket'];
+/** Timed hello worlds per runtime in the runtimes section (each through the service and cold). */
+const RUNTIME_RUNS = nonNegative(env.BENCH_RUNTIME_RUNS, 20);
+const RUNTIME_WARMUP = nonNegative(env.BENCH_RUNTIME_WARMUP, 2);
+/** `runtimes`: that section alone. */
+const ONLY = env.BENCH_ONLY || undefined;
 
 /** The live rows through Redis: a Redis of the bench's own, one API, one worker. */
 async function liveThroughRedis(): Promise<[string, LiveLatency, number][]> {
@@ -104,62 +110,11 @@ async function liveThroughRedis(): Promise<[string, LiveLatency, number][]> {
   }
 }
 
-/** `docker run --rm` flags equivalent to the service's create body (same image, command, limits). */
-function dockerRunArgs(): string[] {
-  const policy = benchPolicy();
-  const options = toCreateOptions(
-    containerSpec(policy, { labels: { [BENCH_LABEL]: 'cold' }, pooled: false }),
-  );
-  const host = options.HostConfig!;
-  const args = ['run', '--rm', '-i', '--label', `${BENCH_LABEL}=cold`];
-  args.push('--runtime', host.Runtime!, '--network', 'none');
-  args.push('--memory', `${host.Memory}b`, '--memory-swap', `${host.MemorySwap}b`);
-  args.push('--cpus', String(host.NanoCpus! / 1e9), '--pids-limit', String(host.PidsLimit));
-  args.push('--read-only');
-  for (const [path, mountOptions] of Object.entries(host.Tmpfs ?? {})) {
-    args.push('--tmpfs', `${path}:${mountOptions}`);
-  }
-  args.push('--shm-size', `${host.ShmSize}b`, '--cap-drop', 'ALL');
-  for (const opt of (host.SecurityOpt ?? []) as string[]) {
-    // The engine API takes the seccomp profile's text; the CLI takes a file.
-    if (opt.startsWith('seccomp=')) {
-      const file = join(tmpdir(), `sce-bench-seccomp-${process.pid}.json`);
-      writeFileSync(file, opt.slice('seccomp='.length));
-      args.push('--security-opt', `seccomp=${file}`);
-    } else {
-      args.push('--security-opt', opt);
-    }
-  }
-  args.push('--init', '--ipc', 'private', '--cgroupns', 'private');
-  for (const u of host.Ulimits ?? []) args.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`);
-  args.push('--log-driver', 'none', '--oom-score-adj', String(host.OomScoreAdj));
-  args.push('--user', options.User!, '--workdir', options.WorkingDir!);
-  args.push('--hostname', options.Hostname!);
-  for (const variable of options.Env ?? []) args.push('--env', variable);
-  args.push(options.Image!, ...(options.Cmd as string[]));
-  return args;
-}
-
 function coldDockerSubject(): Subject {
-  const args = dockerRunArgs();
-  const input = frameProgram(
-    BENCH_PROGRAM,
-    '',
-    randomBytes(16).toString('hex'),
-    benchPolicy().timeoutMs,
-  );
+  const run = coldDockerRun(benchPolicy(), 'cold');
   return {
     name: 'cold docker run --rm (CLI)',
-    // The launcher marks the program's start with one byte on stdout and its end with a report
-    // (the service strips both).
-    once: async () =>
-      expectBenchOutput(
-        (await command('docker', args, input))
-          .replace(START_MARKER, '')
-          // eslint-disable-next-line no-control-regex -- the report is delimited by U+001E
-          .replace(/\x1eSCE-END [^\x1e]*\x1e/g, ''),
-        'docker run',
-      ),
+    once: async () => expectBenchOutput(await run(BENCH_PROGRAM), 'docker run'),
   };
 }
 
@@ -176,9 +131,8 @@ async function dockerVersion(): Promise<string> {
   return (await version.catch(() => '?')).trim();
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  console.log(await machine(await dockerVersion()));
+/** The print(2 + 2) rows, their ratios and the live rows; resolves with whether all passed. */
+async function printSection(): Promise<boolean> {
   console.log(
     `program: ${BENCH_PROGRAM}; ${RUNS} sequential runs ${PAUSE_MS} ms apart after ${WARMUP} warm-up (${REFERENCE_RUNS} for the reference rows: back to back, pool off, host); ${CONCURRENT_RUNS} runs at concurrency ${CONCURRENCY}\n`,
   );
@@ -265,8 +219,37 @@ async function main(): Promise<void> {
     livePass = live.pass;
     console.log(`\n${live.text}`);
   }
+  return p50Pass && throughputPass && livePass;
+}
+
+async function main(): Promise<void> {
+  if (ONLY !== undefined && ONLY !== 'runtimes') {
+    throw new Error(`BENCH_ONLY=${ONLY}: the only section that runs alone is runtimes`);
+  }
+  if (ONLY === 'runtimes' && RUNTIME_RUNS === 0) {
+    throw new Error('BENCH_ONLY=runtimes with BENCH_RUNTIME_RUNS=0 leaves nothing to measure');
+  }
+  const started = performance.now();
+  console.log(await machine(await dockerVersion()));
+  let pass = true;
+  if (ONLY === undefined) pass = await printSection();
+  if (RUNTIME_RUNS > 0) {
+    const runtimes = await runtimesSection({
+      runs: RUNTIME_RUNS,
+      warmup: RUNTIME_WARMUP,
+      pauseMs: PAUSE_MS,
+      only: (env.BENCH_RUNTIMES ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+      url: env.BENCH_URL?.replace(/\/$/, ''),
+      clientMaxInflight: CONCURRENCY,
+    });
+    console.log(`\n${runtimes.text}\n`);
+    pass &&= runtimes.pass;
+  }
   console.log(`bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (!p50Pass || !throughputPass || !livePass) process.exitCode = 1;
+  if (!pass) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

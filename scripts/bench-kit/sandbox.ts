@@ -1,5 +1,6 @@
 /** The sandbox as the benchmarks see it: the service's own policy, and the program they run. */
 import { loadAppConfig } from '../../src/config/app-config.js';
+import type { RuntimeDefinition } from '../../src/runtimes/runtime-catalogue.js';
 import { SANDBOX_CONFIG } from '../../src/sandbox/sandbox.config.js';
 import { sandboxPolicyFrom, type SandboxPolicy } from '../../src/sandbox/sandbox-policy.js';
 
@@ -13,9 +14,13 @@ export const BENCH_LABEL = 'safe-code-executor.bench';
 /**
  * The service's sandbox policy under the bench's environment: read through the service's own
  * configuration, so a bench's containers get the very image, command and limits of the service.
+ * Python's unless it names another runtime.
  */
-export function benchPolicy(env: NodeJS.ProcessEnv = process.env): SandboxPolicy {
-  return sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)));
+export function benchPolicy(
+  env: NodeJS.ProcessEnv = process.env,
+  runtime?: RuntimeDefinition,
+): SandboxPolicy {
+  return sandboxPolicyFrom(SANDBOX_CONFIG.from(loadAppConfig(env)), runtime);
 }
 
 /** Throws unless `output` is what the bench's program prints. */

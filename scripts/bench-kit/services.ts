@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Subject } from './measure.js';
 import { expectBenchOutput, BENCH_PROGRAM } from './sandbox.js';
 import { stopChild, waitUntil, type Teardown } from './teardown.js';
@@ -74,22 +75,40 @@ export async function startService(
   }
 }
 
+/** What POST /run answers (the fields the benches read). */
+export interface RunAnswer {
+  status?: string;
+  output?: string;
+  durationMs?: number;
+  compileMs?: number;
+}
+
+/** `POST /run` of `body` on the service at `url`; throws unless it answered 200 and success. */
+export async function postRun(
+  url: string,
+  body: { code: string; language?: string },
+  signal?: AbortSignal,
+): Promise<RunAnswer> {
+  const response = await fetch(`${url}/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  const answer = (await response.json()) as RunAnswer;
+  if (response.status !== 200 || answer.status !== 'success') {
+    throw new Error(`POST /run answered ${response.status}: ${JSON.stringify(answer)}`);
+  }
+  return answer;
+}
+
 /** `POST /run` of print(2 + 2) on the service at `url`; aborts with `signal`. */
 export function postRunSubject(name: string, url: string, signal?: AbortSignal): Subject {
   return {
     name,
     once: async () => {
-      const response = await fetch(`${url}/run`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: BENCH_PROGRAM }),
-        signal,
-      });
-      const body = (await response.json()) as { output?: string; status?: string };
-      if (response.status !== 200 || body.status !== 'success') {
-        throw new Error(`POST /run answered ${response.status}: ${JSON.stringify(body)}`);
-      }
-      expectBenchOutput(body.output ?? '', name);
+      const answer = await postRun(url, { code: BENCH_PROGRAM }, signal);
+      expectBenchOutput(answer.output ?? '', name);
     },
   };
 }
@@ -125,6 +144,26 @@ export async function poolCounts(service: { url: string }): Promise<PoolCounts |
   const counter = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
   const counts = { hits: counter('sce_pool_hits_total'), misses: counter('sce_pool_misses_total') };
   return Number.isNaN(counts.hits) || Number.isNaN(counts.misses) ? undefined : counts;
+}
+
+/**
+ * Waits until every pool of the service holds its idle containers again (its /metrics: idle
+ * containers of all runtimes against their total size), for at most `withinMs`; resolves with
+ * whether they did. A service whose /metrics cannot be read counts as full.
+ */
+export async function untilPoolsFull(service: { url: string }, withinMs: number): Promise<boolean> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    const text = await fetch(`${service.url}/metrics`)
+      .then((r) => (r.ok ? r.text() : ''))
+      .catch(() => '');
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const idle = gauge('sce_pool_idle_containers');
+    const size = gauge('sce_pool_size');
+    if (Number.isNaN(idle) || Number.isNaN(size) || idle >= size) return true;
+    if (performance.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** "12 hits, 30 misses". */
