@@ -241,6 +241,24 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     expect(answer.body).toMatchObject({ output: '4', status: 'success', exitCode: 0 });
   });
 
+  it('carries a run’s files, limits and language through the queue, and its out/ files back', async () => {
+    const answer = await request(api1.url)
+      .post('/run')
+      .set(BOB)
+      .send({
+        language: 'py',
+        code: 'import os, helper\nos.makedirs("out")\nopen("out/r.txt", "w").write(helper.word)\nprint(len(bytearray(150 * 2**20)))',
+        files: [{ name: 'helper.py', content: 'word = "through Redis"' }],
+        limits: { memoryMb: 256, timeoutMs: 4000 },
+      })
+      .expect(200);
+    expect(answer.body).toMatchObject({
+      status: 'success',
+      output: String(150 * 2 ** 20),
+      files: [{ name: 'r.txt', encoding: 'utf8', content: 'through Redis' }],
+    });
+  });
+
   it('streams a run’s output (SSE) from an API that did not take it, while a worker runs it', async () => {
     const { id } = await accepted(
       api1,

@@ -241,7 +241,10 @@ export async function runAttack(
   const verdict = new Verdict();
   if (exchange.status !== 0) {
     verdict.ok(exchange.json !== undefined, 'the answer is valid JSON');
-    verdict.ok(exchange.status < 500, `no 5xx (got ${exchange.status})`);
+    verdict.ok(
+      exchange.status < 500,
+      `no 5xx (got ${exchange.status}: ${short(exchange.text, 200)})`,
+    );
   }
   try {
     attack.judge(exchange, verdict, context);

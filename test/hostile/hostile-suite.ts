@@ -52,9 +52,7 @@ export function hostileSuite(
     let baselineRss = 0;
 
     beforeAll(async () => {
-      // Every language's own pool (the service's default), as users' runs get it; none with
-      // SANDBOX_POOL_SIZE=0.
-      t = await startService({ SANDBOX_POOL_SIZES: '', ...options.env });
+      t = await startService(options.env);
       context = {
         limits: limitsFrom({ ...process.env, ...options.env }),
         servicePort: Number(new URL(t.url).port),
