@@ -231,9 +231,11 @@ describe('results with the pool on and off', () => {
       runProgram(on.url, code, stdin),
       runProgram(off.url, code, stdin),
     ]);
-    const { durationMs: _a, ...withPool } = a;
-    const { durationMs: _b, ...withoutPool } = b;
+    // What a run used is measured, so it differs from run to run; everything else must not.
+    const { durationMs: _a, cpuMs: cpuA, memoryPeakMb: peakA, ...withPool } = a;
+    const { durationMs: _b, cpuMs: cpuB, memoryPeakMb: peakB, ...withoutPool } = b;
     expect(withPool).toEqual(withoutPool);
+    for (const used of [cpuA, cpuB, peakA, peakB]) expect(typeof used).toBe('number');
     expect(withPool.output.length + withPool.status.length).toBeGreaterThan(0);
   });
 });
