@@ -146,10 +146,9 @@ export class OutputFiles {
     link.className = 'file-link';
     link.download = name;
     link.href = this.url(new Blob([bytes], { type: 'application/octet-stream' }));
-    const verb = document.createElement('span');
-    verb.className = 'visually-hidden';
-    verb.textContent = 'Download ';
-    link.append(verb, name);
+    link.textContent = name;
+    // Named as what it does; the visible name is part of it (an attribute, never markup).
+    link.setAttribute('aria-label', `Download ${name}`);
     return link;
   }
 

@@ -944,7 +944,9 @@ describe('the files a program writes under out/, on the web page', () => {
     const table = rows.map((row) => `${row.join(',')}\r\n`).join('');
     const link = page.getByRole('link', { name: 'Download table.csv' });
     expect(await link.getAttribute('href')).toMatch(/^blob:/);
-    expect(await page.locator('#files .file').innerText()).toBe(`table.csv ${table.length} bytes`);
+    expect(await page.locator('#files .file').textContent()).toBe(
+      `table.csv ${table.length} bytes`,
+    );
     expect(await page.locator('#files img').count()).toBe(0);
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     expect(download.suggestedFilename()).toBe('table.csv');
@@ -971,11 +973,7 @@ describe('the files a program writes under out/, on the web page', () => {
     const links = page.locator('#files a[download]');
     expect(await links.allTextContents()).toEqual(
       // out/ is read in name order.
-      [
-        'Download <img src=x onerror=alert("name")>.txt',
-        'Download drawing.svg',
-        'Download fake.png',
-      ],
+      ['<img src=x onerror=alert("name")>.txt', 'drawing.svg', 'fake.png'],
     );
     expect(await page.locator('#files img').count()).toBe(0);
     // The SVG's blob is not typed as SVG: it does not even load as a picture, so its script can
