@@ -9,6 +9,7 @@ import {
   type RunResult,
 } from './live-run.js';
 import { OutputConsole } from './output-console.js';
+import { OutputFiles } from './output-files.js';
 
 /** Every error answer of the service. */
 interface ErrorBody {
@@ -103,6 +104,9 @@ const ui = {
   message: element('message'),
   consolePane: element('console-pane'),
   console: element('console'),
+  filesPane: element('files-pane'),
+  files: element('files'),
+  filesTruncated: element('files-truncated'),
   inputLine: element<HTMLFormElement>('input-line'),
   input: element<HTMLInputElement>('console-input'),
   endInput: element<HTMLButtonElement>('end-input'),
@@ -111,6 +115,11 @@ const ui = {
 };
 
 const output = new OutputConsole(ui.console);
+const outputFiles = new OutputFiles({
+  pane: ui.filesPane,
+  list: ui.files,
+  truncated: ui.filesTruncated,
+});
 
 let maxCodeLength = DEFAULT_MAX_CODE_LENGTH;
 let running = false;
@@ -175,6 +184,8 @@ function clearResult(): void {
   ui.truncated.hidden = true;
   output.clear();
   ui.consolePane.hidden = true;
+  // The last run's files go, and their blob: URLs are released.
+  outputFiles.clear();
   ui.exitCode.textContent = '';
   ui.compileTime.textContent = '';
   ui.duration.textContent = '';
@@ -279,6 +290,7 @@ function showResult(result: RunResult): void {
     output.append('stdout', result.stdout);
     output.append('stderr', result.stderr);
   }
+  outputFiles.show(result.files, result.filesTruncated);
   if (result.stdout === '' && result.stderr === '') {
     showMessage('info', 'The program printed nothing.');
   }

@@ -44,6 +44,23 @@ for i in range(1, count + 1):
 `,
   },
   {
+    id: 'csv',
+    title: 'Write a CSV file',
+    code: `# Files a program writes under out/ come back with its result:
+# the page offers them as downloads under the output.
+import csv
+import os
+
+os.makedirs("out", exist_ok=True)
+with open("out/table.csv", "w", newline="") as file:
+    table = csv.writer(file)
+    table.writerow(["n", "square", "cube"])
+    for n in range(1, 6):
+        table.writerow([n, n**2, n**3])
+print("wrote out/table.csv")
+`,
+  },
+  {
     id: 'error',
     title: 'Runtime error',
     code: `# An uncaught exception: the traceback goes to stderr, exit code 1.
@@ -123,6 +140,27 @@ import numpy as np
 line = input("Numbers, separated by spaces? ")
 values = np.array([float(word) for word in line.split()])
 print(f"mean {values.mean():g}, standard deviation {values.std():g}")
+`,
+    },
+    {
+      id: 'plot',
+      title: 'Plot a chart',
+      code: `# Draws a chart with matplotlib and saves it under out/: the files a
+# program writes there come back, and the page shows pictures inline.
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+os.makedirs("out", exist_ok=True)
+x = np.linspace(0, 2 * np.pi, 200)
+figure, axes = plt.subplots(figsize=(6, 3.5))
+axes.plot(x, np.sin(x), label="sin x")
+axes.plot(x, np.cos(x), label="cos x")
+axes.set_title("Two waves")
+axes.legend()
+figure.savefig("out/plot.png", dpi=100)
+print("saved out/plot.png")
 `,
     },
   ],

@@ -1,3 +1,5 @@
+import type { OutputFile } from './output-files.js';
+
 /** What POST /run answers with a 200, and what a finished run carries as `result` (see /docs). */
 export interface RunResult {
   output: string;
@@ -15,6 +17,10 @@ export interface RunResult {
   durationMs: number;
   /** The compilation's time, for a language that compiles (C, C++). */
   compileMs?: number;
+  /** The files the program left under out/, when it made that folder. */
+  files?: OutputFile[];
+  /** The service left some of out/'s files out (past its caps on their number or bytes). */
+  filesTruncated?: boolean;
   truncated: boolean;
 }
 

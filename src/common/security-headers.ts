@@ -3,7 +3,9 @@ import helmet from 'helmet';
 /**
  * The Content-Security-Policy of every answer: the web page, Swagger UI at /docs and the API
  * alike. Everything comes from this server; CodeMirror and Swagger UI put styles inline
- * (`<style>` elements, style attributes) and Swagger UI draws its icons as data: images.
+ * (`<style>` elements, style attributes) and Swagger UI draws its icons as data: images. The
+ * page shows a run's returned pictures from `blob:` URLs it makes itself (PNG, JPEG and GIF
+ * only: raster images, which run no script, so no other directive needs blob:).
  * `frame-ancestors` only works in a header (a meta tag cannot forbid framing), so no other
  * site can show the page or /docs in a frame to trick a click.
  */
@@ -12,7 +14,7 @@ export const CONTENT_SECURITY_POLICY = {
   'script-src': ["'self'"],
   'script-src-attr': ["'none'"],
   'style-src': ["'self'", "'unsafe-inline'"],
-  'img-src': ["'self'", 'data:'],
+  'img-src': ["'self'", 'data:', 'blob:'],
   'connect-src': ["'self'"],
   'object-src': ["'none'"],
   'base-uri': ["'none'"],

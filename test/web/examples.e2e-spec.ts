@@ -60,6 +60,16 @@ const EXPECTED: Record<string, (result: RunResult) => void> = {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('What is your name? Hello, Ada!\nHow far shall I count? 1\n2\n3\n');
   },
+  'python/csv': (r) => {
+    expect(r.status).toBe('success');
+    expect(r.stdout).toBe('wrote out/table.csv\n');
+    const rows = [['n', 'square', 'cube'], ...[1, 2, 3, 4, 5].map((n) => [n, n ** 2, n ** 3])];
+    const table = rows.map((row) => `${row.join(',')}\r\n`).join('');
+    expect(r.files).toEqual([
+      { name: 'table.csv', size: table.length, encoding: 'utf8', content: table },
+    ]);
+    expect(r.filesTruncated).toBe(false);
+  },
   'python/error': (r) => {
     expect(r.status).toBe('runtime_error');
     expect(r.stderr).toContain('ZeroDivisionError');
@@ -85,6 +95,19 @@ const EXPECTED: Record<string, (result: RunResult) => void> = {
   'python-scientific/numpy': (r) => {
     expect(r.status).toBe('success');
     expect(r.stdout).toBe('Numbers, separated by spaces? mean 2.5, standard deviation 1.11803\n');
+  },
+  'python-scientific/plot': (r) => {
+    expect(r.status).toBe('success');
+    expect(r.stdout).toBe('saved out/plot.png\n');
+    expect(r.files?.map(({ name, encoding }) => ({ name, encoding }))).toEqual([
+      { name: 'plot.png', encoding: 'base64' },
+    ]);
+    const png = Buffer.from(r.files![0].content, 'base64');
+    expect(png.length).toBe(r.files![0].size);
+    // A PNG's signature, then its header chunk: 600 x 350 pixels (6 x 3.5 inches at 100 dpi).
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([600, 350]);
+    expect(r.filesTruncated).toBe(false);
   },
   'javascript/hello': greets,
   'javascript/error': (r) => {

@@ -856,3 +856,182 @@ describe('every runtime on the web page', () => {
     }
   });
 });
+
+/** A Python program that writes `files` (name: text) under out/. */
+function writingFiles(files: Record<string, string>): string {
+  return [
+    'import os',
+    'os.makedirs("out", exist_ok=True)',
+    ...Object.entries(files).map(
+      ([name, text]) =>
+        `open(${JSON.stringify(`out/${name}`)}, "w").write(${JSON.stringify(text)})`,
+    ),
+  ].join('\n');
+}
+
+/** How an image at `url` loads in the page: 'loaded', or 'failed' (revoked, or not an image). */
+function loadsAsImage(page: Page, url: string): Promise<string> {
+  return inPage<string>(
+    page,
+    `new Promise((resolve) => {
+      const image = new Image();
+      image.onload = () => resolve('loaded');
+      image.onerror = () => resolve('failed');
+      image.src = ${JSON.stringify(url)};
+    })`,
+  );
+}
+
+/** Loads scientific Python's plot example and runs it. */
+async function runPlotExample(page: Page): Promise<void> {
+  await page.selectOption('#language', 'python-scientific');
+  await page.selectOption('#examples', 'plot');
+  await page.click('#run');
+  expect(await finishedBadge(page)).toBe('Success');
+  expect(await printed(page, 'stdout')).toBe('saved out/plot.png\n');
+}
+
+describe('the files a program writes under out/, on the web page', () => {
+  // Warm containers for both Pythons; time for matplotlib's import on a busy engine.
+  const served = servedPage({
+    SANDBOX_TIMEOUT_MS: '20000',
+    SANDBOX_POOL_SIZES: RUNTIMES.map(
+      ({ language }) => `${language}=${language.startsWith('python') ? 1 : 0}`,
+    ).join(','),
+  });
+
+  it('shows the plot example’s PNG as a picture under the output, and releases it at the next run', async () => {
+    const { page } = served.desktop;
+    await runPlotExample(page);
+    const files = page.getByRole('region', { name: 'Files' });
+    expect(await files.isVisible()).toBe(true);
+    expect(await page.getByRole('list', { name: 'Files' }).locator('li').count()).toBe(1);
+    const image = files.getByRole('img', { name: 'plot.png' });
+    expect(await image.getAttribute('src')).toMatch(/^blob:/);
+    // Decoded by the browser: 6 x 3.5 inches at 100 dpi.
+    const size = await inPage<[number, number]>(
+      page,
+      "[document.querySelector('#files img').naturalWidth, document.querySelector('#files img').naturalHeight]",
+    );
+    expect(size).toEqual([600, 350]);
+    // Under the output.
+    const consoleBox = (await page.locator('#console').boundingBox())!;
+    expect((await image.boundingBox())!.y).toBeGreaterThan(consoleBox.y + consoleBox.height);
+    // Its download beside it, named and sized.
+    const link = files.getByRole('link', { name: 'Download plot.png' });
+    expect(await link.getAttribute('download')).toBe('plot.png');
+    expect(await files.locator('.file-size').innerText()).toMatch(/^\d+\.\d KiB$/);
+    expect(await page.locator('#files-truncated').isHidden()).toBe(true);
+
+    // A new run: the picture goes, and its blob: URL no longer loads.
+    const url = (await image.getAttribute('src'))!;
+    expect(await loadsAsImage(page, url)).toBe('loaded');
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'print("no files")');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await files.isHidden()).toBe(true);
+    expect(await loadsAsImage(page, url)).toBe('failed');
+  });
+
+  it('offers the CSV example’s file as a download that holds what the program wrote', async () => {
+    const { page } = served.desktop;
+    await page.selectOption('#language', 'python');
+    await page.selectOption('#examples', 'csv');
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    const rows = [['n', 'square', 'cube'], ...[1, 2, 3, 4, 5].map((n) => [n, n ** 2, n ** 3])];
+    const table = rows.map((row) => `${row.join(',')}\r\n`).join('');
+    const link = page.getByRole('link', { name: 'Download table.csv' });
+    expect(await link.getAttribute('href')).toMatch(/^blob:/);
+    expect(await page.locator('#files .file').textContent()).toBe(
+      `table.csv ${table.length} bytes`,
+    );
+    expect(await page.locator('#files img').count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('table.csv');
+    expect(readFileSync(await download.path(), 'utf8')).toBe(table);
+  });
+
+  it('offers a text named fake.png and an SVG as downloads, never as pictures, and shows names as text', async () => {
+    const { page } = served.desktop;
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><script>alert("svg")</script><rect width="20" height="20"/></svg>';
+    const markupName = '<img src=x onerror=alert("name")>.txt';
+    await page.selectOption('#language', 'python');
+    await setCode(
+      page,
+      writingFiles({ 'fake.png': 'not a picture\n', 'drawing.svg': svg, [markupName]: 'x\n' }),
+    );
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    const links = page.locator('#files a[download]');
+    expect(await links.allTextContents()).toEqual(
+      // out/ is read in name order.
+      ['<img src=x onerror=alert("name")>.txt', 'drawing.svg', 'fake.png'],
+    );
+    expect(await page.locator('#files img').count()).toBe(0);
+    // The SVG's blob is not typed as SVG: it does not even load as a picture, so its script can
+    // never run in this page's origin.
+    const svgUrl = (await page.locator('#files a[download="drawing.svg"]').getAttribute('href'))!;
+    expect(await loadsAsImage(page, svgUrl)).toBe('failed');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#files a[download="drawing.svg"]').click(),
+    ]);
+    expect(readFileSync(await download.path(), 'utf8')).toBe(svg);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('says when the service left files out: 33 written, 20 returned', async () => {
+    const { page } = served.desktop;
+    await page.selectOption('#language', 'python');
+    await setCode(
+      page,
+      writingFiles(
+        Object.fromEntries(
+          Array.from({ length: 33 }, (_, i) => [`file${String(i).padStart(2, '0')}.txt`, `${i}\n`]),
+        ),
+      ),
+    );
+    await page.click('#run');
+    expect(await finishedBadge(page)).toBe('Success');
+    expect(await page.locator('#files li').count()).toBe(20);
+    expect(await page.locator('#files-truncated').isVisible()).toBe(true);
+    expect(await page.locator('#files-truncated').innerText()).toContain('Not every file is here');
+  });
+
+  it('shows the files of a run over POST /run too, within a 390 px phone', async () => {
+    const proxy = await proxyWithoutWebSockets(served.service.url);
+    const phone = await openPage(served.browser, proxy.url, { width: 390 });
+    const { page } = phone;
+    try {
+      await page.waitForSelector('html[data-ready="true"]');
+      await runPlotExample(page);
+      expect(phone.runRequests).toEqual([`POST ${proxy.url}/run`]);
+      expect(await page.locator('.console-note').innerText()).toContain('no live connection');
+      const image = page.getByRole('img', { name: 'plot.png' });
+      expect(await inPage(page, "document.querySelector('#files img').naturalWidth")).toBe(600);
+      // Narrowed to the card, not widening the page.
+      const shown = (await image.boundingBox())!;
+      expect(shown.width).toBeLessThan(390);
+      expect(shown.x + shown.width).toBeLessThanOrEqual(390);
+      expect(await page.getByRole('link', { name: 'Download plot.png' }).isVisible()).toBe(true);
+      const widths = await inPage<{ scroll: number; client: number }>(
+        page,
+        '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+      );
+      expect(widths).toEqual({ scroll: 390, client: 390 });
+      expect(phone.foreignRequests).toEqual([]);
+      expect(phone.pageErrors).toEqual([]);
+    } finally {
+      proxy.close();
+      await page.context().close();
+    }
+  });
+});

@@ -64,6 +64,10 @@ describe('security headers, and framing in a real browser', () => {
     expect(page.get('script-src')).toBe("'self'");
     expect(page.get('object-src')).toBe("'none'");
     expect(page.get('base-uri')).toBe("'none'");
+    // Pictures a run returned are shown from blob: URLs the page makes; nothing else is loosened.
+    expect(page.get('img-src')).toBe("'self' data: blob:");
+    expect(page.get('default-src')).toBe("'self'");
+    expect(page.get('connect-src')).toBe("'self'");
     // One policy, in the header: a second one in a meta tag would only drift from it.
     expect(answers[0][1].text).not.toContain('http-equiv="Content-Security-Policy"');
   });
