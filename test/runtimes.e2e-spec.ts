@@ -244,6 +244,69 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
     }
   });
 
+  // Node.js and Ruby run in an interpreter started before the program arrived (`prestart`);
+  // the program must not tell it from `node main.js` or `ruby main.rb`.
+  describe('a program in an interpreter started before it arrived', () => {
+    it('is Node.js’s main module, as in `node main.js` run beside it, with a require of its own', async () => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({
+          language: 'javascript',
+          code: [
+            'const seen = JSON.stringify([Object.getOwnPropertyNames(globalThis).sort(), require.main === module,',
+            '  __filename, process.argv.slice(1), process.execArgv, Object.keys(require.cache)]);',
+            'if (process.env.AS_NODE_MAIN_JS) { console.log(seen); process.exit(0); }',
+            'const real = require("child_process").execFileSync(process.execPath, ["main.js"],',
+            '  { env: { ...process.env, AS_NODE_MAIN_JS: "1" } }).toString().trim();',
+            'console.log(seen === real || [seen, real], JSON.parse(seen).slice(1), require("./twice.js")(21));',
+            'setTimeout(() => { throw new Error("late") }, 10);',
+          ].join('\n'),
+          files: [{ name: 'twice.js', content: 'module.exports = (n) => 2 * n;' }],
+        })
+        .expect(200);
+      const body = answer.body as RunBody;
+      expect(body).toMatchObject({
+        status: 'runtime_error',
+        exitCode: 1,
+        stdout: `true [ true, '/tmp/main.js', [ '/tmp/main.js' ], [], [ '/tmp/main.js' ] ] 42\n`,
+      });
+      expect(body.stderr).toMatch(/^\/tmp\/main\.js:7\n/);
+      expect(body.stderr).toContain('Error: late\n    at Timeout._onTimeout (/tmp/main.js:7:');
+    });
+
+    it('is Ruby’s main script: __FILE__, $0, DATA, require_relative, an error’s backtrace', async () => {
+      const answer = await request(t.url)
+        .post('/run')
+        .send({
+          language: 'ruby',
+          code: [
+            'require_relative "twice"',
+            'puts [__FILE__, $0, __FILE__ == $0, twice(21), local_variables, DATA.read].inspect',
+            'def fail_here = raise("boom")',
+            'fail_here',
+            '__END__',
+            'data',
+          ].join('\n'),
+          files: [{ name: 'twice.rb', content: 'def twice(n) = 2 * n' }],
+        })
+        .expect(200);
+      const body = answer.body as RunBody;
+      expect(body).toMatchObject({
+        status: 'runtime_error',
+        exitCode: 1,
+        stdout: '["main.rb", "main.rb", true, 42, [], "data"]\n',
+        stderr: "main.rb:3:in `fail_here': boom (RuntimeError)\n\tfrom main.rb:4:in `<main>'\n",
+      });
+    });
+
+    it('gives Ruby’s own message for a syntax error', async () => {
+      const body = await run('ruby', 'def broken(\n');
+      expect(body).toMatchObject({ status: 'runtime_error', exitCode: 1 });
+      expect(body.stderr).toMatch(/^main\.rb:\d+: syntax error, unexpected end-of-input/);
+      expect(body.stderr).not.toContain('SyntaxError');
+    });
+  });
+
   describe('limits of a request, within the operator’s caps', () => {
     const hold200 = 'x = bytearray(200 * 1024 * 1024)\nprint(len(x) // 2**20)';
 

@@ -24,6 +24,14 @@ export type RuntimeLaunch =
       readonly interpreter: 'python3';
       readonly compile?: readonly string[];
       readonly command: readonly string[];
+      /**
+       * For an interpreter whose start is most of a short run: argv that starts it with the
+       * container, before the program arrives, waiting for one byte on descriptor 3; it then
+       * runs `sourceFile` as `command` would (same file name, argv, exit status and errors, but
+       * for the interpreter's own frames in a stack trace). The launcher uses it instead of
+       * `command` and ends as the interpreter ends.
+       */
+      readonly prestart?: readonly string[];
     };
 
 export interface RuntimeLimits {
@@ -62,6 +70,72 @@ export interface RuntimeDefinition {
   /** The language's name for the page's editor and examples. */
   readonly label: string;
 }
+
+/**
+ * Node.js, started before the program: on the go it runs main.js as `node main.js` does (the
+ * same loader, as the main module, with that argv and global object), so only internal frames
+ * of an uncaught error's stack differ. Its own names live in a function, never the program's.
+ */
+const NODE_PRESTART = [
+  'node',
+  '-e',
+  [
+    '(() => {',
+    '  const fs = require("fs");',
+    '  const loader = require("module");',
+    '  const path = require("path");',
+    // Made now, not in the run: the streams a program's first console.log would make.
+    '  process.stdout; process.stderr;',
+    // What -e puts on the global object and `node main.js` does not: the built-in modules by
+    // name, and require, module, exports, __filename, __dirname.
+    '  const added = ["__dirname", "__filename", "exports", "module", "require"].concat(',
+    '    loader.builtinModules.filter((name) => !name.startsWith("_") && !name.includes("/")));',
+    '  for (const name of added) if (name !== "console" && name !== "process") delete globalThis[name];',
+    '  if (fs.readSync(3, Buffer.alloc(1), 0, 1, null) !== 1) process.exit(0);',
+    '  fs.closeSync(3);',
+    '  process.argv.splice(1, Infinity, path.resolve("main.js"));',
+    '  process.execArgv.length = 0;',
+    '  loader.runMain();',
+    '})();',
+  ].join('\n'),
+];
+
+/**
+ * Ruby, started before the program: on the go it compiles main.rb and runs it at the top level
+ * as `ruby main.rb` does (`__FILE__`, `$0`, `<main>`, `DATA`, a syntax error's message, exit
+ * status), its own frames taken off an uncaught error's backtrace; only `caller` at the top
+ * level still shows them. Its names live in a lambda, never in the program's top-level scope.
+ */
+const RUBY_PRESTART = [
+  'ruby',
+  '-e',
+  [
+    '-> do',
+    '  go = IO.for_fd(3)',
+    '  exit 0 unless go.read(1)',
+    '  go.close',
+    '  $0 = "main.rb"',
+    '  begin',
+    '    program = RubyVM::InstructionSequence.compile_file("main.rb")',
+    '  rescue SyntaxError => error',
+    '    warn error.message',
+    '    exit 1',
+    '  end',
+    '  data = File.open("main.rb")',
+    '  if data.each_line.any? { |line| line.chomp == "__END__" }',
+    '    Object.const_set(:DATA, data)',
+    '  else',
+    '    data.close',
+    '  end',
+    '  begin',
+    '    program.eval',
+    '  rescue Exception => error',
+    '    error.set_backtrace(error.backtrace.reject { |line| line.start_with?("-e:") }) if error.backtrace',
+    '    raise error',
+    '  end',
+    'end.call',
+  ].join('\n'),
+];
 
 /** The compile step of C and C++, for either compiler. */
 const C_COMPILE_LIMITS: CompileLimits = { timeoutMs: 10_000, memoryMb: 256 };
@@ -105,7 +179,12 @@ export const RUNTIMES: readonly RuntimeDefinition[] = [
     packages: ['nodejs'],
     check: 'node -e \'if (!process.versions.node.startsWith("18.")) process.exit(1)\'',
     sourceFile: 'main.js',
-    launch: { kind: 'exec', interpreter: 'python3', command: ['node', 'main.js'] },
+    launch: {
+      kind: 'exec',
+      interpreter: 'python3',
+      command: ['node', 'main.js'],
+      prestart: NODE_PRESTART,
+    },
     limits: {},
   },
   {
@@ -165,7 +244,12 @@ export const RUNTIMES: readonly RuntimeDefinition[] = [
     packages: ['ruby'],
     check: 'ruby -e \'exit(RUBY_VERSION.start_with?("3.1.") ? 0 : 1)\'',
     sourceFile: 'main.rb',
-    launch: { kind: 'exec', interpreter: 'python3', command: ['ruby', 'main.rb'] },
+    launch: {
+      kind: 'exec',
+      interpreter: 'python3',
+      command: ['ruby', 'main.rb'],
+      prestart: RUBY_PRESTART,
+    },
     limits: {},
   },
   {

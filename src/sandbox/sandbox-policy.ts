@@ -139,6 +139,7 @@ export function sandboxPolicyFrom(
       : launcherCommand(launch.interpreter, {
           sourceFile: runtime.sourceFile,
           command: launch.command,
+          ...(launch.prestart ? { prestart: launch.prestart } : {}),
           ...(launch.compile
             ? { compile: launch.compile, compileTimeoutMs: compileLimits?.timeoutMs ?? 10_000 }
             : {}),

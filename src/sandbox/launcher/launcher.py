@@ -30,7 +30,8 @@ TOKEN_BYTES = 32
 # all of the user's processes, so it kills the program's process group only.
 IN_SANDBOX = "--sandbox" in sys.argv[1:]
 # How to run a program that is not Python (runtime-catalogue.ts, launcherCommand): the source
-# file's name, the compiler's argv and limit if it has one, and the argv that runs it. Without
+# file's name, the compiler's argv and limit if it has one, and the argv that runs it (or the
+# argv of an interpreter started before the program arrives, which runs it on a go). Without
 # it, the program is Python and runs in this interpreter.
 LAUNCH = json.loads(sys.argv[sys.argv.index("--launch") + 1]) if "--launch" in sys.argv else None
 WORKDIR = "/tmp"
@@ -233,11 +234,64 @@ def run_other(header, source, compile_token):
         os._exit(status)
     if compiled:
         os.read(GO_READ, 1)  # the parent's go: it holds the end token, the limits are the program's
+    if PRESTARTED:
+        run_prestarted()
     try:
         os.execvp(LAUNCH["command"][0], LAUNCH["command"])
     except OSError as error:
         os.write(2, b"launcher: cannot run %s: %s\n" % (LAUNCH["command"][0].encode(), error.strerror.encode()))
         os._exit(127)
+
+
+def start_interpreter():
+    """In the child, when the container starts, for a runtime whose interpreter is started before
+    the program arrives (`prestart`): the interpreter, in a process of its own with the program's
+    stdin (the relay), waiting for one byte on descriptor 3 before it runs the source file. Its
+    start, which is most of a hello world's time in Node.js or Ruby, then happens while the
+    container waits in the pool, not in the run. Returns its pid and the go pipe's end."""
+    go_read, go_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(stdin_read, 0)
+            if go_read == 3:
+                os.set_inheritable(3, True)
+            else:
+                os.dup2(go_read, 3)  # every other descriptor of the launcher's closes on exec
+            os.execvp(LAUNCH["prestart"][0], LAUNCH["prestart"])
+        except OSError as error:
+            os.write(2, b"launcher: cannot start %s: %s\n" % (LAUNCH["prestart"][0].encode(), error.strerror.encode()))
+        os._exit(127)
+    os.close(go_read)
+    return pid, go_write
+
+
+def run_prestarted():
+    """In the child: lets the started interpreter run the program and ends as it ends: with its
+    exit status, or killed by the same signal (the parent's report and wait see this process).
+    Signals forwarded to this process go on to the interpreter. Never returns."""
+    pid, go_write = PRESTARTED
+    for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(forwarded, lambda number, _frame: os.kill(pid, number))
+    try:
+        os.write(go_write, b"g")
+    except OSError:
+        pass  # it has died: its wait status tells how
+    os.close(go_write)
+    _, wait_status = os.waitpid(pid, 0)
+    status = os.waitstatus_to_exitcode(wait_status)
+    if status >= 0:
+        try:
+            os.write(DONE_FD, b"%d %d\n" % (os.getpid(), status))
+        except OSError:
+            pass
+        os._exit(status)
+    try:
+        signal.signal(-status, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass  # SIGKILL and SIGSTOP have no handler to reset
+    os.kill(os.getpid(), -status)
+    os._exit(128 - status)
 
 
 def compile_program():
@@ -374,6 +428,7 @@ if child == 0:
     os.close(done_read)
     os.close(go_write)
     main_module = become_program() if LAUNCH is None else None
+    PRESTARTED = start_interpreter() if LAUNCH is not None and LAUNCH.get("prestart") else None
     header = b""
     while not header.endswith(b"\n"):
         byte = os.read(0, 1)

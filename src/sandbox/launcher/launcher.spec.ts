@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameProgram, LAUNCHER_SOURCE, type ExecLaunch, type FrameOptions } from './launcher.js';
@@ -193,6 +193,7 @@ describe('the launcher', () => {
       stdin = '',
       timeLimitMs = 30_000,
       options: FrameOptions = {},
+      input: Buffer = frameProgram(program, stdin, TOKEN, timeLimitMs, options),
     ) {
       const dir = mkdtempSync(join(tmpdir(), 'launcher-spec-'));
       dirs.push(dir);
@@ -203,9 +204,14 @@ describe('the launcher', () => {
       const run = spawnSync(
         'python3',
         ['-I', '-S', '-c', script, '--launch', JSON.stringify(launch)],
-        { input: frameProgram(program, stdin, TOKEN, timeLimitMs, options), cwd: dir },
+        { input, cwd: dir },
       );
-      return { stdout: run.stdout.toString(), stderr: run.stderr.toString(), status: run.status };
+      return {
+        stdout: run.stdout.toString(),
+        stderr: run.stderr.toString(),
+        status: run.status,
+        dir,
+      };
     }
     const shell: ExecLaunch = { sourceFile: 'main.sh', command: ['sh', 'main.sh'] };
     const c: ExecLaunch = {
@@ -220,6 +226,47 @@ describe('the launcher', () => {
       expect(run.stdout).toMatch(new RegExp(`^\u0006hi Ada from main.sh\n\x1eSCE-END ${TOKEN} 5 `));
       expect(run.stdout).toMatch(report(5));
       expect(run.status).toBe(5);
+    });
+
+    describe('with an interpreter started before the program arrives (prestart)', () => {
+      // sh stands in for Node.js: it notes that it has started, waits for the go on
+      // descriptor 3 (leaving quietly at its end of file), then runs the source file.
+      const prestarted: ExecLaunch = {
+        sourceFile: 'main.sh',
+        command: ['sh', 'main.sh'],
+        prestart: [
+          'sh',
+          '-c',
+          'echo $$ > started; [ -n "$(dd bs=1 count=1 <&3 2>/dev/null)" ] || exit 0; exec sh main.sh',
+        ],
+      };
+
+      it('starts it before any program comes, and it leaves when none does', () => {
+        const run = launchOther(prestarted, '', '', 30_000, {}, Buffer.alloc(0));
+        expect(run.stderr).toContain('launcher: no program received');
+        expect(readFileSync(join(run.dir, 'started'), 'utf8')).toMatch(/^\d+\n$/);
+        expect(existsSync(join(run.dir, 'main.sh'))).toBe(false);
+      });
+
+      it('runs the program in it with its stdin, and ends with its exit status', () => {
+        const run = launchOther(prestarted, 'read name\necho "hi $name from $0"\nexit 5', 'Ada\n');
+        expect(run.stdout).toMatch(
+          new RegExp(`^\u0006hi Ada from main.sh\n\x1eSCE-END ${TOKEN} 5 `),
+        );
+        expect(run.stdout).toMatch(report(5));
+        expect(run.status).toBe(5);
+      });
+
+      it('ends killed by the signal that killed it', () => {
+        const run = launchOther(prestarted, 'echo bye\nkill -TERM $$\nsleep 5');
+        expect(run.stdout).toMatch(new RegExp(`^\u0006bye\n`));
+        expect(run.stdout).toMatch(report(143));
+      });
+
+      it('is killed with everything else at the time limit', () => {
+        const run = launchOther(prestarted, 'echo looping\nwhile :; do :; done', '', 300);
+        expect(run.stdout).toMatch(report(137, 'time'));
+      });
     });
 
     it('kills it at the time limit', () => {

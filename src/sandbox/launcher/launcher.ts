@@ -14,6 +14,11 @@ export interface ExecLaunch {
   compile?: readonly string[];
   compileTimeoutMs?: number;
   command: readonly string[];
+  /**
+   * An interpreter started with the container, before the program arrives: it waits for one
+   * byte on descriptor 3, then runs the source file as `command` would. Used instead of `command`.
+   */
+  prestart?: readonly string[];
 }
 
 /**
