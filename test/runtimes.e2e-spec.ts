@@ -140,12 +140,12 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
     expect(await t.containers()).toEqual([]);
   });
 
+  async function runWith(body: Record<string, unknown>): Promise<RunBody> {
+    return (await request(t.url).post('/run').send(body).expect(200)).body as RunBody;
+  }
+
   async function run(language: string, code: string, stdin?: string): Promise<RunBody> {
-    const answer = await request(t.url)
-      .post('/run')
-      .send({ language, code, ...(stdin === undefined ? {} : { stdin }) })
-      .expect(200);
-    return answer.body as RunBody;
+    return runWith({ language, code, ...(stdin === undefined ? {} : { stdin }) });
   }
 
   it('has a case for every runtime of the catalogue', () => {
@@ -248,23 +248,19 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
   // the program must not tell it from `node main.js` or `ruby main.rb`.
   describe('a program in an interpreter started before it arrived', () => {
     it('is Node.js’s main module, as in `node main.js` run beside it, with a require of its own', async () => {
-      const answer = await request(t.url)
-        .post('/run')
-        .send({
-          language: 'javascript',
-          code: [
-            'const seen = JSON.stringify([Object.getOwnPropertyNames(globalThis).sort(), require.main === module,',
-            '  __filename, process.argv.slice(1), process.execArgv, Object.keys(require.cache)]);',
-            'if (process.env.AS_NODE_MAIN_JS) { console.log(seen); process.exit(0); }',
-            'const real = require("child_process").execFileSync(process.execPath, ["main.js"],',
-            '  { env: { ...process.env, AS_NODE_MAIN_JS: "1" } }).toString().trim();',
-            'console.log(seen === real || [seen, real], JSON.parse(seen).slice(1), require("./twice.js")(21));',
-            'setTimeout(() => { throw new Error("late") }, 10);',
-          ].join('\n'),
-          files: [{ name: 'twice.js', content: 'module.exports = (n) => 2 * n;' }],
-        })
-        .expect(200);
-      const body = answer.body as RunBody;
+      const body = await runWith({
+        language: 'javascript',
+        code: [
+          'const seen = JSON.stringify([Object.getOwnPropertyNames(globalThis).sort(), require.main === module,',
+          '  __filename, process.argv.slice(1), process.execArgv, Object.keys(require.cache)]);',
+          'if (process.env.AS_NODE_MAIN_JS) { console.log(seen); process.exit(0); }',
+          'const real = require("child_process").execFileSync(process.execPath, ["main.js"],',
+          '  { env: { ...process.env, AS_NODE_MAIN_JS: "1" } }).toString().trim();',
+          'console.log(seen === real || [seen, real], JSON.parse(seen).slice(1), require("./twice.js")(21));',
+          'setTimeout(() => { throw new Error("late") }, 10);',
+        ].join('\n'),
+        files: [{ name: 'twice.js', content: 'module.exports = (n) => 2 * n;' }],
+      });
       expect(body).toMatchObject({
         status: 'runtime_error',
         exitCode: 1,
@@ -275,22 +271,18 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
     });
 
     it('is Ruby’s main script: __FILE__, $0, DATA, require_relative, an error’s backtrace', async () => {
-      const answer = await request(t.url)
-        .post('/run')
-        .send({
-          language: 'ruby',
-          code: [
-            'require_relative "twice"',
-            'puts [__FILE__, $0, __FILE__ == $0, twice(21), local_variables, DATA.read].inspect',
-            'def fail_here = raise("boom")',
-            'fail_here',
-            '__END__',
-            'data',
-          ].join('\n'),
-          files: [{ name: 'twice.rb', content: 'def twice(n) = 2 * n' }],
-        })
-        .expect(200);
-      const body = answer.body as RunBody;
+      const body = await runWith({
+        language: 'ruby',
+        code: [
+          'require_relative "twice"',
+          'puts [__FILE__, $0, __FILE__ == $0, twice(21), local_variables, DATA.read].inspect',
+          'def fail_here = raise("boom")',
+          'fail_here',
+          '__END__',
+          'data',
+        ].join('\n'),
+        files: [{ name: 'twice.rb', content: 'def twice(n) = 2 * n' }],
+      });
       expect(body).toMatchObject({
         status: 'runtime_error',
         exitCode: 1,
@@ -367,10 +359,6 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
   });
 
   describe('files in and out', () => {
-    async function runWith(body: Record<string, unknown>): Promise<RunBody> {
-      return (await request(t.url).post('/run').send(body).expect(200)).body as RunBody;
-    }
-
     it('places a Python program’s other module and its data in a subfolder', async () => {
       const body = await runWith({
         code: 'import helper\nprint(helper.twice(21), open("data/in.csv").read().split())',

@@ -292,7 +292,13 @@ function showResult(result: RunResult): void {
   }
   outputFiles.show(result.files, result.filesTruncated);
   if (result.stdout === '' && result.stderr === '') {
-    showMessage('info', 'The program printed nothing.');
+    const written = result.files?.length ?? 0;
+    showMessage(
+      'info',
+      written === 0
+        ? 'The program printed nothing.'
+        : `The program printed nothing; it wrote ${written === 1 ? 'a file' : `${written} files`}, below.`,
+    );
   }
   const explanation = explainStatus(result);
   if (explanation) showMessage('info', explanation);

@@ -29,7 +29,7 @@ export type RuntimeLaunch =
        * container, before the program arrives, waiting for one byte on descriptor 3; it then
        * runs `sourceFile` as `command` would (same file name, argv, exit status and errors, but
        * for the interpreter's own frames in a stack trace). The launcher uses it instead of
-       * `command` and ends as the interpreter ends.
+       * `command`: the launcher's child becomes it, and the parent reads the program for it.
        */
       readonly prestart?: readonly string[];
     };

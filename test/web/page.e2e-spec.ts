@@ -976,6 +976,9 @@ describe('the files a program writes under out/, on the web page', () => {
       ['<img src=x onerror=alert("name")>.txt', 'drawing.svg', 'fake.png'],
     );
     expect(await page.locator('#files img').count()).toBe(0);
+    expect(await page.locator('#message').innerText()).toBe(
+      'The program printed nothing; it wrote 3 files, below.',
+    );
     // The SVG's blob is not typed as SVG: it does not even load as a picture, so its script can
     // never run in this page's origin.
     const svgUrl = (await page.locator('#files a[download="drawing.svg"]').getAttribute('href'))!;

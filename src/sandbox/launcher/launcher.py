@@ -21,6 +21,9 @@
 # as the backstop). With the report on both streams all the program's output is in, so the service
 # need not wait for the engine. The report follows the child's whole exit, C stdio buffers flushed
 # at exit included.
+#
+# Node.js and Ruby (`prestart`): the child becomes their interpreter at once, waiting for a byte
+# on descriptor 3; the parent reads the program, writes its files and gives that byte.
 import atexit, base64, builtins, ctypes, importlib.machinery, io, json, os, signal, stat, subprocess, sys, threading, time, types
 
 TOKEN_BYTES = 32
@@ -34,6 +37,7 @@ IN_SANDBOX = "--sandbox" in sys.argv[1:]
 # argv of an interpreter started before the program arrives, which runs it on a go). Without
 # it, the program is Python and runs in this interpreter.
 LAUNCH = json.loads(sys.argv[sys.argv.index("--launch") + 1]) if "--launch" in sys.argv else None
+PRESTART = LAUNCH is not None and bool(LAUNCH.get("prestart"))
 WORKDIR = "/tmp"
 REPLACED_STREAMS = []
 PR_SET_DUMPABLE = 4
@@ -234,8 +238,6 @@ def run_other(header, source, compile_token):
         os._exit(status)
     if compiled:
         os.read(GO_READ, 1)  # the parent's go: it holds the end token, the limits are the program's
-    if PRESTARTED:
-        run_prestarted()
     try:
         os.execvp(LAUNCH["command"][0], LAUNCH["command"])
     except OSError as error:
@@ -243,55 +245,43 @@ def run_other(header, source, compile_token):
         os._exit(127)
 
 
-def start_interpreter():
-    """In the child, when the container starts, for a runtime whose interpreter is started before
-    the program arrives (`prestart`): the interpreter, in a process of its own with the program's
-    stdin (the relay), waiting for one byte on descriptor 3 before it runs the source file. Its
-    start, which is most of a hello world's time in Node.js or Ruby, then happens while the
-    container waits in the pool, not in the run. Returns its pid and the go pipe's end."""
-    go_read, go_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.dup2(stdin_read, 0)
-            if go_read == 3:
-                os.set_inheritable(3, True)
-            else:
-                os.dup2(go_read, 3)  # every other descriptor of the launcher's closes on exec
-            os.execvp(LAUNCH["prestart"][0], LAUNCH["prestart"])
-        except OSError as error:
-            os.write(2, b"launcher: cannot start %s: %s\n" % (LAUNCH["prestart"][0].encode(), error.strerror.encode()))
-        os._exit(127)
-    os.close(go_read)
-    return pid, go_write
+def become_prestarted_interpreter():
+    """In the child, at once, for a runtime whose interpreter starts before the program arrives
+    (`prestart`): the interpreter in this process's place, with the relay as its stdin and the go
+    pipe as descriptor 3, on which it waits for one byte before it runs the source file. Its
+    start, most of a hello world's time in Node.js or Ruby, then happens while the container
+    waits in the pool, not in the run. It never sees the launcher's stdin (the parent reads the
+    program for it, receive_program), and every other descriptor of the launcher's closes on
+    exec. Never returns."""
+    try:
+        os.dup2(stdin_read, 0)
+        if GO_READ == 3:
+            os.set_inheritable(3, True)
+        else:
+            os.dup2(GO_READ, 3)
+        os.execvp(LAUNCH["prestart"][0], LAUNCH["prestart"])
+    except OSError as error:
+        os.write(2, b"launcher: cannot start %s: %s\n" % (LAUNCH["prestart"][0].encode(), error.strerror.encode()))
+    os._exit(127)
 
 
-def run_prestarted():
-    """In the child: lets the started interpreter run the program and ends as it ends: with its
-    exit status, or killed by the same signal (the parent's report and wait see this process).
-    Signals forwarded to this process go on to the interpreter. Never returns."""
-    pid, go_write = PRESTARTED
-    for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(forwarded, lambda number, _frame: os.kill(pid, number))
-    try:
-        os.write(go_write, b"g")
-    except OSError:
-        pass  # it has died: its wait status tells how
-    os.close(go_write)
-    _, wait_status = os.waitpid(pid, 0)
-    status = os.waitstatus_to_exitcode(wait_status)
-    if status >= 0:
-        try:
-            os.write(DONE_FD, b"%d %d\n" % (os.getpid(), status))
-        except OSError:
-            pass
-        os._exit(status)
-    try:
-        signal.signal(-status, signal.SIG_DFL)
-    except (OSError, ValueError):
-        pass  # SIGKILL and SIGSTOP have no handler to reset
-    os.kill(os.getpid(), -status)
-    os._exit(128 - status)
+def receive_program():
+    """In the parent, for a prestarted interpreter (the child, which must not read the launcher's
+    stdin): exactly the header, the source and the files, written to the working directory
+    before any of the program's code runs, then the start marker. Returns the news the child
+    gives otherwise (`<header> <start> 0 0`), or nothing at the end of stdin."""
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            return b""
+        header += byte
+    length, _limit, _compile_token, files_length = header.split()[:4]
+    source = read_exactly(int(length))  # exactly: the token follows
+    place_files(read_exactly(int(files_length)))
+    write_file(os.path.join(WORKDIR, LAUNCH["sourceFile"]), source)
+    os.write(1, b"\x06")
+    return b"%s %d 0 0" % (header.strip(), time.monotonic_ns())
 
 
 def compile_program():
@@ -427,8 +417,9 @@ if child == 0:
     os.close(read_read)
     os.close(done_read)
     os.close(go_write)
+    if PRESTART:
+        become_prestarted_interpreter()
     main_module = become_program() if LAUNCH is None else None
-    PRESTARTED = start_interpreter() if LAUNCH is not None and LAUNCH.get("prestart") else None
     header = b""
     while not header.endswith(b"\n"):
         byte = os.read(0, 1)
@@ -549,12 +540,14 @@ threading.Thread(target=watch_done, daemon=True).start()
 threading.Thread(target=wait_for_child, daemon=True).start()
 threading.Thread(target=enforce_limit, daemon=True).start()
 news = b""
-while True:
+while not PRESTART:
     chunk = os.read(read_read, 256)
     if not chunk:
         break
     news += chunk
 os.close(read_read)
+if PRESTART:
+    news = receive_program()
 if not news:
     sys.exit("launcher: no program received")
 _length, limit_ms, _compile_token, _files_length, out_files, out_bytes, started, compile_ms, compile_failed = news.split()
@@ -570,6 +563,11 @@ if waits_for_go:
     os.write(go_write, b"g")
 else:
     cpu_at_start[0] = cpu_ns()
+    if PRESTART:
+        try:
+            os.write(go_write, b"g")  # the interpreter runs the program now
+        except OSError:
+            pass  # it has died: its wait status tells how
 os.close(go_write)
 
 # Signals meant for the program (tini forwards SIGTERM and others to its child, this process)

@@ -248,10 +248,14 @@ describe('the launcher', () => {
         expect(existsSync(join(run.dir, 'main.sh'))).toBe(false);
       });
 
-      it('runs the program in it with its stdin, and ends with its exit status', () => {
-        const run = launchOther(prestarted, 'read name\necho "hi $name from $0"\nexit 5', 'Ada\n');
+      it('runs the program in it with exactly its stdin, and ends with its exit status', () => {
+        const run = launchOther(
+          prestarted,
+          'read name\necho "hi $name from $0"\ncat\nexit 5',
+          'Ada\nthe rest',
+        );
         expect(run.stdout).toMatch(
-          new RegExp(`^\u0006hi Ada from main.sh\n\x1eSCE-END ${TOKEN} 5 `),
+          new RegExp(`^\u0006hi Ada from main.sh\nthe rest\x1eSCE-END ${TOKEN} 5 `),
         );
         expect(run.stdout).toMatch(report(5));
         expect(run.status).toBe(5);
