@@ -265,23 +265,34 @@ def become_prestarted_interpreter():
     os._exit(127)
 
 
+def read_program():
+    """From the launcher's stdin, exactly the header, the source and the request's files (placed
+    in the working directory), never a byte of the end token that follows. Returns the header
+    (stripped), the source and the compile token; None at the end of stdin (no program came)."""
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            return None
+        header += byte
+    length, _limit, compile_token, files_length = header.split()[:4]
+    source = read_exactly(int(length))
+    place_files(read_exactly(int(files_length)))
+    return header.strip(), source, compile_token
+
+
 def receive_program():
     """In the parent, for a prestarted interpreter (the child, which must not read the launcher's
     stdin): exactly the header, the source and the files, written to the working directory
     before any of the program's code runs, then the start marker. Returns the news the child
     gives otherwise (`<header> <start> 0 0`), or nothing at the end of stdin."""
-    header = b""
-    while not header.endswith(b"\n"):
-        byte = os.read(0, 1)
-        if not byte:
-            return b""
-        header += byte
-    length, _limit, _compile_token, files_length = header.split()[:4]
-    source = read_exactly(int(length))  # exactly: the token follows
-    place_files(read_exactly(int(files_length)))
+    program = read_program()
+    if program is None:
+        return b""
+    header, source, _compile_token = program
     write_file(os.path.join(WORKDIR, LAUNCH["sourceFile"]), source)
     os.write(1, b"\x06")
-    return b"%s %d 0 0" % (header.strip(), time.monotonic_ns())
+    return b"%s %d 0 0" % (header, time.monotonic_ns())
 
 
 def compile_program():
@@ -420,24 +431,19 @@ if child == 0:
     if PRESTART:
         become_prestarted_interpreter()
     main_module = become_program() if LAUNCH is None else None
-    header = b""
-    while not header.endswith(b"\n"):
-        byte = os.read(0, 1)
-        if not byte:
-            os._exit(0)
-        header += byte
-    length, _limit, compile_token, files_length = header.split()[:4]
-    source = read_exactly(int(length))  # exactly: the token that follows is never read here
-    place_files(read_exactly(int(files_length)))
+    program = read_program()
+    if program is None:
+        os._exit(0)
+    header, source, compile_token = program
     # The launcher's own stdin (the token in it) is never the program's: its stdin is the relay.
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
     if LAUNCH is not None:
-        run_other(header.strip(), source, compile_token)
+        run_other(header, source, compile_token)
     os.close(GO_READ)  # only a compiled program waits for a go
     started = time.monotonic_ns()
     write_file("/tmp/main.py", source)
-    write_all(read_write, b"%s %d 0 0\n" % (header.strip(), started))
+    write_all(read_write, b"%s %d 0 0\n" % (header, started))
     os.close(read_write)
     os.write(1, b"\x06")
     run_program(main_module, source)
