@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import request from 'supertest';
 import { RUNTIMES } from '../src/runtimes/runtime-catalogue.js';
 import { startService, type RunningService } from './support/service.js';
@@ -544,5 +545,36 @@ describe('runtimes: every language of the catalogue on the real engine', () => {
         .expect(400);
       expect(JSON.stringify(answer.body)).toContain('must not replace the program itself (main.c)');
     });
+  });
+
+  describe('at the memory limit with a cold page cache', () => {
+    let cold: RunningService;
+
+    beforeAll(async () => {
+      // No pool: each run's interpreter starts after the caches are dropped, as a cold start
+      // on a busy host does.
+      cold = await startService({ SANDBOX_POOL_SIZE: '0', SANDBOX_TIMEOUT_MS: '4000' });
+    });
+
+    afterAll(async () => {
+      expect(await cold.leftovers()).toEqual([]);
+      expect(await cold.stop()).toBe(0);
+    });
+
+    it.each(Object.entries(CASES))(
+      '%s is stopped as out of memory, not left to thrash until the time limit',
+      async (language, cases) => {
+        // With the interpreter's files out of the page cache, the container is charged for
+        // them, and at the limit the kernel evicts and reloads the program's code instead of
+        // killing it (launcher.py, ThrashWatch). Dropping the host's clean caches needs root, as
+        // the suite's engines do.
+        writeFileSync('/proc/sys/vm/drop_caches', '3');
+        const answer = await request(cold.url)
+          .post('/run')
+          .send({ language, code: cases.hog })
+          .expect(200);
+        expect(answer.body).toMatchObject({ status: 'memory_exceeded', exitCode: null });
+      },
+    );
   });
 });

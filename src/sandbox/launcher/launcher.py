@@ -396,6 +396,68 @@ def oom_kills():
     return -1
 
 
+def memory_pressure():
+    """(bytes in use that the kernel cannot reclaim, limit bytes, major page faults so far) of the
+    container's memory cgroup (v1, then v2 names), or None when it cannot tell (gVisor). All but
+    the page cache's lists of file pages is beyond reclaim: there is no swap, and locked pages
+    are on a list of their own."""
+    for folder, usage_name, limit_name, prefix in (
+        ("/sys/fs/cgroup/memory/", "memory.usage_in_bytes", "memory.limit_in_bytes", "total_"),
+        ("/sys/fs/cgroup/", "memory.current", "memory.max", ""),
+    ):
+        try:
+            with open(folder + usage_name) as usage_file:
+                usage = int(usage_file.read().split()[0])
+            with open(folder + limit_name) as limit_file:
+                limit = int(limit_file.read().split()[0])
+            with open(folder + "memory.stat") as stat_file:
+                fields = dict(line.split() for line in stat_file)
+            files = int(fields[prefix + "active_file"]) + int(fields[prefix + "inactive_file"])
+            return usage - files, limit, int(fields[prefix + "pgmajfault"])
+        except (OSError, ValueError, KeyError):
+            pass
+    return None
+
+
+# Thrashing: when memory the kernel cannot reclaim fills the limit, the kernel keeps the program
+# alive by evicting the program's own code and libraries, which it faults back in at once, and
+# need never OOM-kill it: with a cold page cache a Node.js allocation bomb spins like that until
+# the time limit. Memory at least THRASH_FULL full of what cannot be reclaimed, with major faults
+# since the sample before, is thrashing; thrashing in every sample for THRASH_S, or at the time
+# limit, means the program ran out of memory, and it is reported as OOM-killed (its code, not
+# its data, was being pushed out). Sampled every THRASH_SAMPLE_S.
+THRASH_SAMPLE_S = 0.1
+THRASH_S = 0.5
+THRASH_FULL = 0.9
+out_of_memory = []  # set when the launcher stopped a program that was out of memory
+
+
+class ThrashWatch:
+    def __init__(self):
+        self.faults = None
+        self.since = None  # when the samples started to show thrashing
+
+    def sample(self):
+        """Takes a sample; answers whether the program is thrashing now, or None when the
+        container's memory cannot be read."""
+        pressure = memory_pressure()
+        if pressure is None:
+            return None
+        unreclaimable, limit, faults = pressure
+        thrashing = (
+            self.faults is not None and faults > self.faults and unreclaimable >= limit * THRASH_FULL
+        )
+        self.faults = faults
+        if not thrashing:
+            self.since = None
+        elif self.since is None:
+            self.since = time.monotonic()
+        return thrashing
+
+    def too_long(self):
+        return self.since is not None and time.monotonic() - self.since >= THRASH_S
+
+
 def relay_stdin(pipe):
     try:
         while True:
@@ -452,6 +514,30 @@ os.close(stdin_read)
 os.close(read_write)
 os.close(DONE_FD)
 os.close(GO_READ)
+
+
+def keep_own_code_in_memory():
+    """Locks the pages of this process's code and read-only data (its interpreter's and
+    libraries' files) in memory: with the memory full, the kernel would evict them, and the
+    launcher could neither see the program thrash nor stop it (enforce_limit). Executable pages
+    first, as the sandbox's lock limit may not cover all of them; a page already locked or past
+    that limit is left as it is. The program's own Python shares most of these pages."""
+    mappings = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                if len(fields) < 6 or not fields[5].startswith("/") or "w" in fields[1]:
+                    continue
+                start, end = (int(address, 16) for address in fields[0].split("-"))
+                mappings.append(("x" not in fields[1], start, end - start))
+    except (OSError, ValueError):
+        return
+    for _, start, length in sorted(mappings):
+        libc.mlock(ctypes.c_void_p(start), ctypes.c_size_t(length))
+
+
+keep_own_code_in_memory()
 timed_out = []
 reporting = threading.Lock()
 token_box = []
@@ -481,9 +567,12 @@ def report_and_exit(exit_code, ending):
                 write_all(1, b"\x1eSCE-FILES " + token_box[0] + b" %d\x1e" % len(out) + out)
             except OSError:
                 pass
+    oom = oom_kills()
+    if out_of_memory and oom >= 0:
+        oom = max(oom, 1)
     report = b"\x1eSCE-END " + token_box[0] + b" %d %d %s %d %d %d\x1e" % (
         exit_code,
-        oom_kills(),
+        oom,
         ending,
         compile_ms,
         cpu_us,
@@ -535,7 +624,22 @@ def enforce_limit():
     signal may reach any thread (gVisor's do), and Python runs handlers only in the main thread,
     which may be blocked relaying stdin."""
     deadline_known.wait()
-    time.sleep(max(deadline[0] - time.monotonic(), 0))
+    watch = ThrashWatch()
+    readable = True
+    while readable:
+        left = deadline[0] - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(left, THRASH_SAMPLE_S))
+        readable = watch.sample() is not None
+        if watch.too_long():
+            break
+    if not readable:
+        time.sleep(max(deadline[0] - time.monotonic(), 0))
+    elif watch.since is not None:
+        out_of_memory.append(True)
+        stop_everything_else()
+        return
     at_limit()
 
 
