@@ -27,7 +27,8 @@ export class EmbeddedRunDispatcher implements RunDispatcher {
     const abort = new AbortController();
     this.live.set(run.id, abort);
     const { accepted, done } = this.admission.submit(
-      () => this.processor.process(run.id, program, { signal: abort.signal, requestId }),
+      () =>
+        this.processor.process(run.id, program, { signal: abort.signal, requestId, believed: run }),
       { client: run.client, signal: abort.signal, maxWaitMs },
     );
     void done

@@ -13,18 +13,28 @@ export class RunOutputRelay {
   private readonly pending: { stream: StreamName; text: string }[] = [];
   private writing: Promise<void> | undefined;
   private failed = false;
+  private discarded = false;
 
+  /** `after`: nothing is written before it settles (the run's start, whose event comes first). */
   constructor(
     private readonly events: RunEvents,
     private readonly runId: string,
     private readonly logger: Logger,
+    private readonly after: Promise<unknown> = Promise.resolve(),
   ) {}
 
   push(stream: StreamName, text: string): void {
+    if (this.discarded) return;
     const last = this.pending.at(-1);
     if (last?.stream === stream) last.text += text;
     else this.pending.push({ stream, text });
     this.writing ??= this.drain();
+  }
+
+  /** Drops what is pending and all that comes later (a run that did not start after all). */
+  discard(): void {
+    this.discarded = true;
+    this.pending.length = 0;
   }
 
   /** Resolves once everything pushed so far is written (or dropped). */
@@ -33,6 +43,7 @@ export class RunOutputRelay {
   }
 
   private async drain(): Promise<void> {
+    await this.after.catch(() => undefined);
     for (let piece = this.pending.shift(); piece; piece = this.pending.shift()) {
       try {
         await this.events.output(this.runId, piece.stream, piece.text);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error.js';
 import { RunMetrics } from '../metrics/run-metrics.js';
-import { SandboxService, type LiveProgramIO } from '../sandbox/index.js';
+import { SandboxService, type LiveProgramIO, type RunResult } from '../sandbox/index.js';
 import { RunCallbacks } from './run-callbacks.js';
 import { RUN_EVENTS, type RunEvents } from './run-events.js';
 import { RUN_INPUT, type RunInput } from './run-input.js';
@@ -33,8 +33,14 @@ export class RunProcessor {
   /**
    * Runs an accepted run to its end and resolves with its record then. Never rejects for the
    * program's or the engine's failures: they end the run (status `internal_error`, with the
-   * error) rather than lose it. `believed`: the run as it was accepted (the job carries it),
-   * so that starting it need not read it first.
+   * error) rather than lose it. `believed`: the run as it was accepted (the job carries it), so
+   * that starting it need not read it first.
+   *
+   * The program starts while its start is being written, not after: a store round trip (one
+   * fsync in Redis) is not added to every run. Its output waits for that write, so the run's
+   * events keep their order; a run that must not start after all (cancelled, ended, or running
+   * elsewhere) is stopped at once, its output dropped: a program has no effects outside its
+   * sandbox.
    */
   async process(
     id: string,
@@ -50,9 +56,11 @@ export class RunProcessor {
     // a program has no effects outside its sandbox, so running it again is safe), or when it
     // is this very start, written once already by a try whose answer was lost.
     // (`change` may be called more than once: a store retries it when the run changed meanwhile.)
+    const accepted = believed ?? (await this.store.get(id)); // (a job from before jobs carried it)
+    if (!accepted) return undefined;
     const token = randomUUID();
     let started = false;
-    const run = await this.persist(
+    const starting = this.persist(
       id,
       (current) => {
         if (current.status === 'running' && current.startedBy === token) {
@@ -71,27 +79,62 @@ export class RunProcessor {
           startedBy: token,
         };
       },
-      believed,
+      accepted,
     );
-    if (!started || !run) return run; // cancelled, or ended, or expired while it waited
-    this.metrics.waited(run.startedAt! - run.createdAt);
-    this.logger.log(
-      {
-        event: 'run_started',
-        runId: id,
-        attempt,
-        waitedMs: run.startedAt! - run.createdAt,
-      },
-      'run admitted',
-    );
-    // Output goes into the run's events as it comes; an interactive run reads live stdin.
-    const output = new RunOutputRelay(this.events, id, this.logger);
+    const unstarted = new AbortController();
+    // Output goes into the run's events as it comes, once the start is written; an
+    // interactive run reads live stdin.
+    const output = new RunOutputRelay(this.events, id, this.logger, starting);
     const live: LiveProgramIO = {
       onOutput: (stream, text) => output.push(stream, text),
-      ...(run.interactive ? { openInput: (over: AbortSignal) => this.input.read(id, over) } : {}),
+      ...(accepted.interactive
+        ? { openInput: (over: AbortSignal) => this.input.read(id, over) }
+        : {}),
     };
+    // The container goes once the end is stored (the API answers then), not before.
+    let stored: () => void = () => undefined;
+    const disposeAfter = new Promise<void>((resolve) => (stored = resolve));
+    const running = this.sandbox.run(program, {
+      signal: signal ? AbortSignal.any([signal, unstarted.signal]) : unstarted.signal,
+      requestId,
+      live,
+      disposeAfter,
+    });
+    running.catch(() => undefined); // awaited below, unless the start's write fails first
     try {
-      const result = await this.sandbox.run(program, { signal, requestId, live });
+      const run = await starting.catch((error: unknown) => {
+        unstarted.abort();
+        throw error;
+      });
+      if (!started || !run) {
+        // Cancelled, or ended, or expired while it waited, or running elsewhere.
+        output.discard();
+        unstarted.abort();
+        await running.catch(() => undefined);
+        return run;
+      }
+      this.metrics.waited(run.startedAt! - run.createdAt);
+      this.logger.log(
+        { event: 'run_started', runId: id, attempt, waitedMs: run.startedAt! - run.createdAt },
+        'run admitted',
+      );
+      return await this.finish(id, run, running, output, signal);
+    } finally {
+      stored();
+      if (accepted.interactive) void this.input.forget(id).catch(() => undefined);
+    }
+  }
+
+  /** Waits for the program and stores how it ended. */
+  private async finish(
+    id: string,
+    run: RunRecord,
+    running: Promise<RunResult>,
+    output: RunOutputRelay,
+    signal: AbortSignal | undefined,
+  ): Promise<RunRecord | undefined> {
+    try {
+      const result = await running;
       await output.flush(); // the output events come before the result's
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
@@ -117,8 +160,6 @@ export class RunProcessor {
     } catch (error) {
       await output.flush();
       return this.fail(id, error);
-    } finally {
-      if (run.interactive) void this.input.forget(id).catch(() => undefined);
     }
   }
 

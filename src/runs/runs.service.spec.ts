@@ -331,4 +331,80 @@ describe('RunProcessor', () => {
     expect(ended).toMatchObject({ status: 'success', attempts: 1, result: RESULT });
     store.onApplicationShutdown();
   });
+
+  /** A processor over a store whose writes land only when the test lets them (`release`). */
+  function heldStart() {
+    const events = new MemoryRunEvents();
+    const gates: (() => void)[] = [];
+    const store = new (class extends MemoryRunStore {
+      override async update(
+        id: string,
+        change: (run: RunRecord) => RunRecord | undefined,
+        believed?: RunRecord,
+      ): Promise<RunRecord | undefined> {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return super.update(id, change, believed);
+      }
+    })(new AppConfig(), events);
+    const sandbox = new HeldSandbox();
+    const processor = new RunProcessor(
+      store,
+      sandbox as unknown as SandboxService,
+      { ran: () => undefined, waited: () => undefined } as unknown as RunMetrics,
+      new RunCallbacks({ dispatch: () => undefined }),
+      events,
+      new MemoryRunInput(),
+    );
+    const run: RunRecord = {
+      id: 'r1',
+      owner: null,
+      client: 'ip:127.0.0.1',
+      status: 'queued',
+      createdAt: Date.now(),
+      attempts: 0,
+    };
+    const release = async () => {
+      await tick();
+      gates.shift()?.();
+      await tick();
+    };
+    const types = async () => {
+      const seen: string[] = [];
+      for await (const event of events.follow('r1', { ended: true })) seen.push(event.type);
+      return seen;
+    };
+    return { store, sandbox, processor, run, release, types };
+  }
+
+  it('starts the program while its start is written, and writes its output only after that', async () => {
+    const { store, sandbox, processor, run, release, types } = heldStart();
+    await store.create(run);
+    const processing = processor.process('r1', { code: 'x' }, { believed: run });
+    await tick();
+    expect(sandbox.started).toHaveLength(1); // the start's write has not landed yet
+    sandbox.started[0].live?.onOutput?.('stdout', 'early\n');
+    await tick();
+    expect(await types()).toEqual([]);
+
+    await release(); // the start
+    expect(await types()).toEqual(['status', 'stdout']);
+    sandbox.started[0].finish();
+    await release(); // the end
+    expect(await processing).toMatchObject({ status: 'success', attempts: 1 });
+    expect(await types()).toEqual(['status', 'stdout', 'result']);
+    store.onApplicationShutdown();
+  });
+
+  it('stops a program whose run turns out cancelled when its start is written, and keeps none of its output', async () => {
+    const { store, sandbox, processor, run, release, types } = heldStart();
+    await store.create({ ...run, status: 'cancelled', finishedAt: Date.now() });
+    const processing = processor.process('r1', { code: 'x' }, { believed: run });
+    await tick();
+    sandbox.started[0].live?.onOutput?.('stdout', 'too early\n');
+    await release(); // the start finds the run cancelled
+    expect(await processing).toMatchObject({ status: 'cancelled', attempts: 0 });
+    expect(sandbox.started[0].signal?.aborted).toBe(true);
+    expect(await types()).toEqual([]);
+    store.onApplicationShutdown();
+  });
 });

@@ -86,6 +86,25 @@ describe('SandboxService limits and clean-up (fake engine, no pool)', () => {
     expect(Number(spec.labels[CONTAINER_LABELS.maxLifetimeMs])).toBeGreaterThan(5000);
   });
 
+  it('removes the container only once the caller says its record of the end is written', async () => {
+    const engine = new FakeEngine({ output: [frame(1, '4\n')] });
+    const { service } = sandboxOf(engine, noPool());
+    let written: () => void = () => undefined;
+    const disposeAfter = new Promise<void>((resolve) => (written = resolve));
+    const result = await service.run({ code: 'print(2 + 2)' }, { disposeAfter });
+    expect(result).toMatchObject({ output: '4', status: 'success' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(engine.removed).toEqual([]);
+    written();
+    await until(
+      'the container is removed',
+      () => engine.removed.length,
+      (n) => n === 1,
+      SOON,
+    );
+    expect(engine.removed).toEqual(['c1']);
+  });
+
   it('kills the container at the time limit and reports a timeout', async () => {
     const engine = new FakeEngine({ behaviour: 'hangs' });
     const { service } = sandboxOf(engine, noPool({ SANDBOX_TIMEOUT_MS: '200' }));

@@ -36,6 +36,13 @@ export interface RunOptions {
   requestId?: string;
   /** Output as it comes, and live stdin (interactive runs). */
   live?: LiveProgramIO;
+  /**
+   * The container is removed (and the pool refilled) once this settles, not at once: the
+   * caller's record of the end comes first. Removing a container and making the next one
+   * keep the engine busy on every core for a while; done earlier they slow the end's write
+   * and, in the distributed mode, the API's answer on the same host.
+   */
+  disposeAfter?: Promise<unknown>;
 }
 
 /**
@@ -106,7 +113,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     container: ReadyContainer,
     program: Program,
     plan: RunPlan,
-    { signal, live }: RunOptions,
+    { signal, live, disposeAfter }: RunOptions,
   ): Promise<RunAttempt> {
     // Pooled containers cannot carry the request's labels (they are fixed at creation), so the
     // log line, which carries the request id, is what ties a request to its container.
@@ -138,7 +145,9 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     } finally {
       // Removed in the background, after the answer is sent; shutdown waits for it.
       container.stream.destroy();
-      this.disposer.dispose(container.id);
+      const dispose = () => this.disposer.dispose(container.id);
+      if (disposeAfter) void disposeAfter.then(dispose, dispose);
+      else dispose();
     }
   }
 
