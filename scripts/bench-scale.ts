@@ -1,28 +1,33 @@
 /**
  * `npm run bench:scale`: what the distributed mode costs and carries, side by side in one run
- * on one machine, against what the engine can do at all:
+ * on one machine, against what the engine can do at all. Every subject is started first and
+ * they are measured in turns, so that the machine's drift (tens of percent within minutes
+ * here) moves them alike:
  *
- * - the embedded service (one process, no Redis): POST /run p50/p90 one run at a time, then
- *   runs per second at a fixed concurrency;
- * - Redis, one ROLE=api and one ROLE=worker: the same two (the queue path's overhead is the
- *   difference of the p50s), and the CPU the API, Redis and the worker spend per run;
- * - one API and two workers on two engines (the shared one and a second dockerd the bench
- *   starts when run as root, or BENCH_SCALE_SECOND_DOCKER_HOST): runs per second;
+ * - the embedded service (one process, no Redis);
+ * - Redis, one ROLE=api and one ROLE=worker on the first engine;
+ * - another Redis, ROLE=api and two ROLE=workers, one on each of two engines (the shared one and
+ *   a second dockerd the bench starts when run as root, or BENCH_SCALE_SECOND_DOCKER_HOST);
  * - the engine's own ceiling (bench-kit/engine-ceiling.ts): bare sandbox cycles (create,
- *   start, send print(2 + 2), wait, remove) through the engine API with the service's image,
- *   command and limits, at the same concurrency, which no service on that engine can beat;
- *   measured last with nothing else running (the table's row), and also just before and just
- *   after the one-worker row, whose ratio compares it with the mean of those two.
+ *   start, send print(2 + 2), wait, remove) through the first engine's API with the service's
+ *   image, command and limits, which no service on that engine can beat.
+ *
+ * Latency: POST /run p50/p90 one run at a time, the embedded service and the one-worker API in
+ * turns (the queue path's overhead is the difference of the p50s). Throughput: ROUNDS rounds,
+ * each running RUNS runs of every subject at CONCURRENCY in turn (the order rotated every
+ * round); a subject's rate is all its runs over all its time. CPU per run of the API, Redis and
+ * the workers, over the same rounds.
  *
  * Then the ratios with PASS/FAIL against the targets of issue 10 (docs/PERFORMANCE.md); exit 1
- * on a FAIL, 2 on an error. A benchmark, not a test: other load on the machine moves the figures
- * by tens of percent. It starts the built service (dist/src/main.js), redis-server and perhaps
- * dockerd as its own processes and stops them all at the end and on Ctrl-C (bench-kit/teardown.ts);
- * the services remove their containers when they stop, the ceiling removes its own.
+ * on a FAIL, 2 on an error. A benchmark, not a test: other load on the machine moves the figures.
+ * It starts the built service (dist/src/main.js), redis-server and perhaps dockerd as its own
+ * processes and stops them all at the end and on Ctrl-C (bench-kit/teardown.ts); the services
+ * remove their containers when they stop, the ceiling removes its own.
  *
- * Settings (environment): BENCH_SCALE_CONCURRENCY (8), BENCH_SCALE_RUNS (40: runs measured at
- * that concurrency, in every row), BENCH_SCALE_LATENCY_RUNS (30), BENCH_SCALE_PAUSE_MS (700: long enough for the pool to refill between runs,
- * so the p50s compare the paths and not the engine's speed at making containers),
+ * Settings (environment): BENCH_SCALE_CONCURRENCY (8), BENCH_SCALE_ROUNDS (4),
+ * BENCH_SCALE_RUNS (40: runs of every subject in every round), BENCH_SCALE_LATENCY_RUNS (30),
+ * BENCH_SCALE_PAUSE_MS (700: long enough for the pool to refill between runs, so the p50s
+ * compare the paths and not the engine's speed at making containers),
  * BENCH_SCALE_SECOND_DOCKER_HOST, BENCH_SCALE_REDIS_APPENDFSYNC (always), DOCKER_HOST (the
  * first engine), WORKER_CONCURRENCY (the cores) and the SANDBOX_* settings as the service reads them.
  */
@@ -35,9 +40,9 @@ import { measureEngineCeiling } from './bench-kit/engine-ceiling.js';
 import { machine } from './bench-kit/machine.js';
 import {
   figuresTable,
+  interleaved,
   nonNegative,
   positive,
-  sequential,
   throughput,
   type Figures,
   type Subject,
@@ -60,6 +65,7 @@ const TARGET_SCALING = 1;
 
 const env = process.env;
 const CONCURRENCY = positive(env.BENCH_SCALE_CONCURRENCY, 8);
+const ROUNDS = positive(env.BENCH_SCALE_ROUNDS, 4);
 const RUNS = positive(env.BENCH_SCALE_RUNS, 40);
 const SEQUENTIAL = {
   runs: positive(env.BENCH_SCALE_LATENCY_RUNS, 30),
@@ -80,43 +86,82 @@ const EMBEDDED = {
   ROLE: undefined,
 };
 
-/**
- * Runs per second at CONCURRENCY, after a burst of CONCURRENCY runs that is not timed (the
- * second engine's first runs read the image from disk); pool hits and misses and CPU per run
- * of `processes` (name → pid) over the timed runs.
- */
-async function loaded(
+/** A subject of the throughput rounds, and what is counted while it runs. */
+interface Loaded {
+  row: string;
+  /** Short, for the notes. */
+  name: string;
+  /** RUNS runs at CONCURRENCY; answers the seconds they took. */
+  batch: () => Promise<number>;
+  /** Services whose pools' hits and misses are counted. */
+  pools: StartedService[];
+  /** Processes whose CPU is counted (name → pid). */
+  processes: Record<string, number>;
+}
+
+/** What the rounds add up for one subject. */
+interface Tally {
+  runs: number;
+  seconds: number;
+  cpuMs: Record<string, number>;
+  hits: number[];
+  misses: number[];
+}
+
+/** A service subject: POST /run at CONCURRENCY, after an untimed burst (caches, pools). */
+function serviceLoad(
+  row: string,
   subject: Subject,
   pools: StartedService[],
   processes: Record<string, number>,
-): Promise<{ throughput: number; cpu: string; pool: string }> {
-  await throughput(subject, { concurrency: CONCURRENCY, runs: CONCURRENCY, signal });
-  const before = await Promise.all(pools.map(poolCounts));
-  const meter = await CpuMeter.start(processes);
-  const rate = await throughput(subject, { concurrency: CONCURRENCY, runs: RUNS, signal });
-  const cpu = cpuLine(meter.perRun(RUNS));
-  const after = await Promise.all(pools.map(poolCounts));
-  // hits/misses of each service's pool: "18/22", or "10/10 + 8/12" with two workers.
-  const pool = after
-    .map((now, i) => {
-      const then = before[i];
-      return now && then ? `${now.hits - then.hits}/${now.misses - then.misses}` : '?';
-    })
-    .join(' + ');
-  return { throughput: rate, cpu, pool };
+): Loaded {
+  return {
+    row,
+    name: subject.name,
+    batch: async () =>
+      RUNS / (await throughput(subject, { concurrency: CONCURRENCY, runs: RUNS, signal })),
+    pools,
+    processes,
+  };
+}
+
+/** Bare sandbox cycles at CONCURRENCY through the engine API (bench-kit/engine-ceiling.ts). */
+function ceilingLoad(docker: Docker): Loaded {
+  return {
+    row: 'engine ceiling: bare cycle (API)',
+    name: 'engine ceiling',
+    batch: async () => {
+      const ceiling = await measureEngineCeiling(docker, {
+        concurrency: CONCURRENCY,
+        runs: RUNS,
+        warmup: 0,
+        signal,
+      });
+      return RUNS / ceiling.throughput;
+    },
+    pools: [],
+    processes: {},
+  };
+}
+
+/** One batch of `load`, added to its tally. */
+async function measureBatch(load: Loaded, tally: Tally): Promise<void> {
+  const before = await Promise.all(load.pools.map(poolCounts));
+  const meter = await CpuMeter.start(load.processes);
+  tally.seconds += await load.batch();
+  tally.runs += RUNS;
+  for (const [name, ms] of Object.entries(meter.perRun(1))) {
+    tally.cpuMs[name] = (tally.cpuMs[name] ?? 0) + ms;
+  }
+  const after = await Promise.all(load.pools.map(poolCounts));
+  after.forEach((now, i) => {
+    const then = before[i];
+    tally.hits[i] = (tally.hits[i] ?? 0) + (now && then ? now.hits - then.hits : NaN);
+    tally.misses[i] = (tally.misses[i] ?? 0) + (now && then ? now.misses - then.misses : NaN);
+  });
 }
 
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
-
-/** Bare sandbox cycles at CONCURRENCY through the engine API (bench-kit/engine-ceiling.ts). */
-function engineCeiling(docker: Docker) {
-  return measureEngineCeiling(docker, {
-    concurrency: CONCURRENCY,
-    runs: RUNS,
-    warmup: CEILING_WARMUP,
-    signal,
-  });
-}
 
 /** Measures, prints, and answers whether every target was met. */
 async function main(): Promise<boolean> {
@@ -124,89 +169,138 @@ async function main(): Promise<boolean> {
   const docker = new Docker();
   console.log(await machine((await docker.version()).Version));
   console.log(
-    `program: ${BENCH_PROGRAM}; p50/p90 over ${SEQUENTIAL.runs} runs one at a time ${SEQUENTIAL.pauseMs} ms apart after ${SEQUENTIAL.warmup} warm-up; ` +
-      `@${CONCURRENCY}: ${RUNS} runs at concurrency ${CONCURRENCY} after ${CONCURRENCY} untimed; ` +
+    `program: ${BENCH_PROGRAM}; p50/p90 over ${SEQUENTIAL.runs} runs one at a time ${SEQUENTIAL.pauseMs} ms apart after ${SEQUENTIAL.warmup} warm-up, the two services in turns; ` +
+      `@${CONCURRENCY}: ${ROUNDS} rounds of ${RUNS} runs of every subject at concurrency ${CONCURRENCY}, in turns, after one untimed round; ` +
       `WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, Redis appendfsync ${APPENDFSYNC}\n`,
   );
-  const rows: [string, Partial<Figures>][] = [];
-  const notes: string[] = [];
 
-  // 1. The embedded mode: one process, no Redis.
+  // Every subject, started before any is measured.
   const embedded = await startService('embedded', EMBEDDED, teardown);
-  const embeddedSubject = postRunSubject('embedded', embedded.url, signal);
-  const alone = await sequential(embeddedSubject, { ...SEQUENTIAL, signal });
-  const aloneLoaded = await loaded(embeddedSubject, [embedded], { service: embedded.pid });
-  rows.push(['embedded: one process, no Redis', { ...alone, throughput: aloneLoaded.throughput }]);
-  notes.push(`CPU per run @${CONCURRENCY}, embedded:    ${aloneLoaded.cpu}`);
-  const pools = [`embedded ${aloneLoaded.pool}`];
-  await teardown.run();
-
-  // 2. Through Redis: one API, one worker on the first engine.
-  const redis = await startRedis(teardown, APPENDFSYNC);
-  const distributed = { ...EMBEDDED, REDIS_URL: redis.url, WORKER_CONCURRENCY };
-  const api = await startService('API', { ...distributed, ROLE: 'api' }, teardown);
-  const worker1 = await startService('worker 1', { ...distributed, ROLE: 'worker' }, teardown);
-  await untilWorkers(api, 1, signal);
-  const queueSubject = postRunSubject('through Redis', api.url, signal);
-  const queue = await sequential(queueSubject, { ...SEQUENTIAL, signal });
-  // The ceiling just before and just after (the services idle meanwhile): the machine's speed
-  // drifts by more in a minute than the ratio's margin, so the ratio compares neighbours.
-  const beside = [await engineCeiling(docker)];
-  const one = await loaded(queueSubject, [worker1], {
-    API: api.pid,
-    Redis: redis.pid,
-    'worker 1': worker1.pid,
-  });
-  beside.push(await engineCeiling(docker));
-  rows.push(['Redis: API + 1 worker', { ...queue, throughput: one.throughput }]);
-  notes.push(`CPU per run @${CONCURRENCY}, one worker:  ${one.cpu}`);
-  pools.push(`one worker ${one.pool}`);
-
-  // 3. A second worker on a second engine.
+  const redis1 = await startRedis(teardown, APPENDFSYNC);
+  const one = { ...EMBEDDED, REDIS_URL: redis1.url, WORKER_CONCURRENCY };
+  const api1 = await startService('API (one worker)', { ...one, ROLE: 'api' }, teardown);
+  const worker1 = await startService('worker 1', { ...one, ROLE: 'worker' }, teardown);
+  await untilWorkers(api1, 1, signal);
+  const loads: Loaded[] = [
+    serviceLoad(
+      'embedded: one process, no Redis',
+      postRunSubject('embedded', embedded.url, signal),
+      [embedded],
+      {
+        service: embedded.pid,
+      },
+    ),
+    serviceLoad(
+      'Redis: API + 1 worker',
+      postRunSubject('one worker', api1.url, signal),
+      [worker1],
+      {
+        API: api1.pid,
+        Redis: redis1.pid,
+        'worker 1': worker1.pid,
+      },
+    ),
+  ];
+  const notes: string[] = [];
   const engine2 = await secondEngine(teardown, env.BENCH_SCALE_SECOND_DOCKER_HOST);
-  let two: Awaited<ReturnType<typeof loaded>> | undefined;
+  const twoRow = 'Redis: API + 2 workers, 2 engines';
   if ('skipped' in engine2) {
-    rows.push(['Redis: API + 2 workers, 2 engines', {}]);
     notes.push(`two workers skipped: ${engine2.skipped}`);
   } else {
     if (await copyImage(docker, engine2.docker, benchPolicy().image)) {
       console.log(`copied the sandbox image to the second engine (${engine2.dockerHost})`);
     }
-    const worker2 = await startService(
-      'worker 2',
-      { ...distributed, ROLE: 'worker', DOCKER_HOST: engine2.dockerHost },
+    const redis2 = await startRedis(teardown, APPENDFSYNC);
+    const two = { ...EMBEDDED, REDIS_URL: redis2.url, WORKER_CONCURRENCY };
+    const api2 = await startService('API (two workers)', { ...two, ROLE: 'api' }, teardown);
+    const workerA = await startService('worker 2a', { ...two, ROLE: 'worker' }, teardown);
+    const workerB = await startService(
+      'worker 2b',
+      { ...two, ROLE: 'worker', DOCKER_HOST: engine2.dockerHost },
       teardown,
     );
-    await untilWorkers(api, 2, signal);
-    two = await loaded(queueSubject, [worker1, worker2], {
-      API: api.pid,
-      Redis: redis.pid,
-      'worker 1': worker1.pid,
-      'worker 2': worker2.pid,
-    });
-    rows.push(['Redis: API + 2 workers, 2 engines', { throughput: two.throughput }]);
-    notes.push(`CPU per run @${CONCURRENCY}, two workers: ${two.cpu}`);
-    pools.push(`two workers ${two.pool}`);
+    await untilWorkers(api2, 2, signal);
+    loads.push(
+      serviceLoad(twoRow, postRunSubject('two workers', api2.url, signal), [workerA, workerB], {
+        API: api2.pid,
+        Redis: redis2.pid,
+        'worker 2a (engine 1)': workerA.pid,
+        'worker 2b (engine 2)': workerB.pid,
+      }),
+    );
   }
-  await teardown.run();
+  loads.push(ceilingLoad(docker));
 
-  // 4. The engine's ceiling, with nothing else of the bench running.
-  const ceiling = await engineCeiling(docker);
-  rows.push(['engine ceiling: bare cycle (API)', ceiling]);
+  // Latency, the two paths in turns.
+  const [alone, queue] = await interleaved(
+    [
+      postRunSubject('embedded', embedded.url, signal),
+      postRunSubject('through Redis', api1.url, signal),
+    ],
+    { ...SEQUENTIAL, signal },
+  );
 
+  // Throughput: an untimed round (the second engine reads the image from disk at first, the
+  // ceiling warms its cycle), then the rounds, every subject once a round, the order rotated.
+  await measureEngineCeiling(docker, { concurrency: 1, runs: CEILING_WARMUP, signal });
+  const warmup: Tally = { runs: 0, seconds: 0, cpuMs: {}, hits: [], misses: [] };
+  for (const load of loads) await measureBatch(load, warmup);
+  const tallies = loads.map((): Tally => ({
+    runs: 0,
+    seconds: 0,
+    cpuMs: {},
+    hits: [],
+    misses: [],
+  }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < loads.length; k++) {
+      const index = (round + k) % loads.length;
+      await measureBatch(loads[index], tallies[index]);
+    }
+  }
+  const rate = (index: number) => tallies[index].runs / tallies[index].seconds;
+  const rateOf = (row: string) => {
+    const index = loads.findIndex((load) => load.row === row);
+    return index === -1 ? undefined : rate(index);
+  };
+
+  const rows: [string, Partial<Figures>][] = [
+    [
+      'embedded: one process, no Redis',
+      { ...alone, throughput: rateOf('embedded: one process, no Redis') },
+    ],
+    ['Redis: API + 1 worker', { ...queue, throughput: rateOf('Redis: API + 1 worker') }],
+    [twoRow, { throughput: rateOf(twoRow) }],
+    [
+      'engine ceiling: bare cycle (API)',
+      { throughput: rateOf('engine ceiling: bare cycle (API)') },
+    ],
+  ];
   console.log(figuresTable(rows, CONCURRENCY));
   console.log('');
-  for (const note of notes) console.log(note);
+  loads.forEach((load, index) => {
+    const tally = tallies[index];
+    if (Object.keys(tally.cpuMs).length > 0) {
+      const perRun = Object.fromEntries(
+        Object.entries(tally.cpuMs).map(([name, ms]) => [name, ms / tally.runs]),
+      );
+      console.log(`CPU per run @${CONCURRENCY}, ${load.row}: ${cpuLine(perRun)}`);
+    }
+  });
+  const pools = loads
+    .filter((load) => load.pools.length > 0)
+    .map((load) => {
+      const tally = tallies[loads.indexOf(load)];
+      return `${load.name} ${tally.hits.map((h, i) => `${h}/${tally.misses[i]}`).join(' + ')}`;
+    });
   console.log(`pool hits/misses in the timed @${CONCURRENCY} runs: ${pools.join(', ')}`);
   console.log(
     'engine ceiling: one bare cycle (create, attach, start, send the program, wait for the exit, remove) on the first engine',
   );
-  const besideRate = (beside[0].throughput + beside[1].throughput) / 2;
-  console.log(
-    `engine ceiling just before and after the one-worker row: ${beside.map((c) => c.throughput.toFixed(1)).join(' and ')}/s (mean ${besideRate.toFixed(1)}/s)`,
-  );
+  for (const note of notes) console.log(note);
 
-  const ceilingRatio = one.throughput / besideRate;
+  const oneRate = rateOf('Redis: API + 1 worker')!;
+  const ceilingRatio = oneRate / rateOf('engine ceiling: bare cycle (API)')!;
   const overhead = queue.p50 - alone.p50;
   const ceilingPass = ceilingRatio >= TARGET_CEILING_RATIO;
   const overheadPass = overhead <= TARGET_QUEUE_OVERHEAD_MS;
@@ -218,8 +312,9 @@ async function main(): Promise<boolean> {
     `queue p50 - embedded p50:          ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} ms (target <= ${TARGET_QUEUE_OVERHEAD_MS} ms) ${verdict(overheadPass)}`,
   );
   let scalingPass = true;
-  if (two) {
-    const scaling = two.throughput / one.throughput;
+  const twoRate = rateOf(twoRow);
+  if (twoRate !== undefined) {
+    const scaling = twoRate / oneRate;
     scalingPass = scaling >= TARGET_SCALING;
     console.log(
       `two workers / one worker @${CONCURRENCY}:      ${scaling.toFixed(2)} (target >= ${TARGET_SCALING}) ${verdict(scalingPass)}`,

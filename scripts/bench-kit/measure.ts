@@ -69,6 +69,37 @@ export async function sequential(
   return { p50: percentile(times, 50), p90: percentile(times, 90) };
 }
 
+/**
+ * p50 and p90 of each subject, measured as `sequential` does but in turns (one run of each,
+ * the order reversed every turn), so that a machine whose speed drifts during the measurement
+ * moves every subject alike and their difference stays fair.
+ */
+export async function interleaved(
+  subjects: Subject[],
+  { runs, warmup, pauseMs, signal }: SequentialOptions,
+): Promise<Figures[]> {
+  for (const subject of subjects) {
+    for (let i = 0; i < warmup; i++) {
+      signal?.throwIfAborted();
+      await subject.once();
+    }
+  }
+  const times: number[][] = subjects.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    const order = subjects.map((_, index) => index);
+    if (i % 2 === 1) order.reverse();
+    for (const index of order) {
+      await sleep(pauseMs);
+      signal?.throwIfAborted();
+      times[index].push(await timed(subjects[index].once));
+    }
+  }
+  return times.map((list) => {
+    list.sort((a, b) => a - b);
+    return { p50: percentile(list, 50), p90: percentile(list, 90) };
+  });
+}
+
 export interface ThroughputOptions {
   /** Runs in flight at once. */
   concurrency: number;
