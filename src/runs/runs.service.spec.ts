@@ -340,10 +340,9 @@ describe('RunProcessor', () => {
       override async update(
         id: string,
         change: (run: RunRecord) => RunRecord | undefined,
-        believed?: RunRecord,
       ): Promise<RunRecord | undefined> {
         await new Promise<void>((resolve) => gates.push(resolve));
-        return super.update(id, change, believed);
+        return super.update(id, change);
       }
     })(new AppConfig(), events);
     const sandbox = new HeldSandbox();
