@@ -295,6 +295,16 @@ class LateAnswerStore extends MemoryRunStore {
 }
 
 describe('RunProcessor', () => {
+  /** Run r1 as it was accepted. */
+  const queuedRun = (): RunRecord => ({
+    id: 'r1',
+    owner: null,
+    client: 'ip:127.0.0.1',
+    status: 'queued',
+    createdAt: Date.now(),
+    attempts: 0,
+  });
+
   it('runs a run whose start was written but not confirmed: the retry knows its own start', async () => {
     const events = new MemoryRunEvents();
     const store = new LateAnswerStore(new AppConfig(), events);
@@ -315,14 +325,7 @@ describe('RunProcessor', () => {
       events,
       new MemoryRunInput(),
     );
-    const run: RunRecord = {
-      id: 'r1',
-      owner: null,
-      client: 'ip:127.0.0.1',
-      status: 'queued',
-      createdAt: Date.now(),
-      attempts: 0,
-    };
+    const run = queuedRun();
     await store.create(run);
 
     const ended = await processor.process('r1', { code: 'print(2 + 2)' }, { attempt: 1 });
@@ -354,14 +357,7 @@ describe('RunProcessor', () => {
       events,
       new MemoryRunInput(),
     );
-    const run: RunRecord = {
-      id: 'r1',
-      owner: null,
-      client: 'ip:127.0.0.1',
-      status: 'queued',
-      createdAt: Date.now(),
-      attempts: 0,
-    };
+    const run = queuedRun();
     const release = async () => {
       await tick();
       gates.shift()?.();
