@@ -86,6 +86,14 @@ const EMBEDDED = {
   ROLE: undefined,
 };
 
+/** The table's rows. */
+const ROWS = {
+  embedded: 'embedded: one process, no Redis',
+  oneWorker: 'Redis: API + 1 worker',
+  twoWorkers: 'Redis: API + 2 workers, 2 engines',
+  ceiling: 'engine ceiling: bare cycle (API)',
+};
+
 /** A subject of the throughput rounds, and what is counted while it runs. */
 interface Loaded {
   row: string;
@@ -108,6 +116,8 @@ interface Tally {
   misses: number[];
 }
 
+const emptyTally = (): Tally => ({ runs: 0, seconds: 0, cpuMs: {}, hits: [], misses: [] });
+
 /** A service subject: POST /run at CONCURRENCY, after an untimed burst (caches, pools). */
 function serviceLoad(
   row: string,
@@ -128,7 +138,7 @@ function serviceLoad(
 /** Bare sandbox cycles at CONCURRENCY through the engine API (bench-kit/engine-ceiling.ts). */
 function ceilingLoad(docker: Docker): Loaded {
   return {
-    row: 'engine ceiling: bare cycle (API)',
+    row: ROWS.ceiling,
     name: 'engine ceiling',
     batch: async () => {
       const ceiling = await measureEngineCeiling(docker, {
@@ -181,29 +191,20 @@ async function main(): Promise<boolean> {
   const api1 = await startService('API (one worker)', { ...one, ROLE: 'api' }, teardown);
   const worker1 = await startService('worker 1', { ...one, ROLE: 'worker' }, teardown);
   await untilWorkers(api1, 1, signal);
+  const embeddedSubject = postRunSubject('embedded', embedded.url, signal);
+  const queueSubject = postRunSubject('one worker', api1.url, signal);
   const loads: Loaded[] = [
-    serviceLoad(
-      'embedded: one process, no Redis',
-      postRunSubject('embedded', embedded.url, signal),
-      [embedded],
-      {
-        service: embedded.pid,
-      },
-    ),
-    serviceLoad(
-      'Redis: API + 1 worker',
-      postRunSubject('one worker', api1.url, signal),
-      [worker1],
-      {
-        API: api1.pid,
-        Redis: redis1.pid,
-        'worker 1': worker1.pid,
-      },
-    ),
+    serviceLoad(ROWS.embedded, embeddedSubject, [embedded], {
+      service: embedded.pid,
+    }),
+    serviceLoad(ROWS.oneWorker, queueSubject, [worker1], {
+      API: api1.pid,
+      Redis: redis1.pid,
+      'worker 1': worker1.pid,
+    }),
   ];
   const notes: string[] = [];
   const engine2 = await secondEngine(teardown, env.BENCH_SCALE_SECOND_DOCKER_HOST);
-  const twoRow = 'Redis: API + 2 workers, 2 engines';
   if ('skipped' in engine2) {
     notes.push(`two workers skipped: ${engine2.skipped}`);
   } else {
@@ -221,37 +222,33 @@ async function main(): Promise<boolean> {
     );
     await untilWorkers(api2, 2, signal);
     loads.push(
-      serviceLoad(twoRow, postRunSubject('two workers', api2.url, signal), [workerA, workerB], {
-        API: api2.pid,
-        Redis: redis2.pid,
-        'worker 2a (engine 1)': workerA.pid,
-        'worker 2b (engine 2)': workerB.pid,
-      }),
+      serviceLoad(
+        ROWS.twoWorkers,
+        postRunSubject('two workers', api2.url, signal),
+        [workerA, workerB],
+        {
+          API: api2.pid,
+          Redis: redis2.pid,
+          'worker 2a (engine 1)': workerA.pid,
+          'worker 2b (engine 2)': workerB.pid,
+        },
+      ),
     );
   }
   loads.push(ceilingLoad(docker));
 
   // Latency, the two paths in turns.
-  const [alone, queue] = await interleaved(
-    [
-      postRunSubject('embedded', embedded.url, signal),
-      postRunSubject('through Redis', api1.url, signal),
-    ],
-    { ...SEQUENTIAL, signal },
-  );
+  const [alone, queue] = await interleaved([embeddedSubject, queueSubject], {
+    ...SEQUENTIAL,
+    signal,
+  });
 
   // Throughput: an untimed round (the second engine reads the image from disk at first, the
   // ceiling warms its cycle), then the rounds, every subject once a round, the order rotated.
   await measureEngineCeiling(docker, { concurrency: 1, runs: CEILING_WARMUP, signal });
-  const warmup: Tally = { runs: 0, seconds: 0, cpuMs: {}, hits: [], misses: [] };
+  const warmup = emptyTally();
   for (const load of loads) await measureBatch(load, warmup);
-  const tallies = loads.map((): Tally => ({
-    runs: 0,
-    seconds: 0,
-    cpuMs: {},
-    hits: [],
-    misses: [],
-  }));
+  const tallies = loads.map(emptyTally);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < loads.length; k++) {
       const index = (round + k) % loads.length;
@@ -265,16 +262,10 @@ async function main(): Promise<boolean> {
   };
 
   const rows: [string, Partial<Figures>][] = [
-    [
-      'embedded: one process, no Redis',
-      { ...alone, throughput: rateOf('embedded: one process, no Redis') },
-    ],
-    ['Redis: API + 1 worker', { ...queue, throughput: rateOf('Redis: API + 1 worker') }],
-    [twoRow, { throughput: rateOf(twoRow) }],
-    [
-      'engine ceiling: bare cycle (API)',
-      { throughput: rateOf('engine ceiling: bare cycle (API)') },
-    ],
+    [ROWS.embedded, { ...alone, throughput: rateOf(ROWS.embedded) }],
+    [ROWS.oneWorker, { ...queue, throughput: rateOf(ROWS.oneWorker) }],
+    [ROWS.twoWorkers, { throughput: rateOf(ROWS.twoWorkers) }],
+    [ROWS.ceiling, { throughput: rateOf(ROWS.ceiling) }],
   ];
   console.log(figuresTable(rows, CONCURRENCY));
   console.log('');
@@ -299,8 +290,8 @@ async function main(): Promise<boolean> {
   );
   for (const note of notes) console.log(note);
 
-  const oneRate = rateOf('Redis: API + 1 worker')!;
-  const ceilingRatio = oneRate / rateOf('engine ceiling: bare cycle (API)')!;
+  const oneRate = rateOf(ROWS.oneWorker)!;
+  const ceilingRatio = oneRate / rateOf(ROWS.ceiling)!;
   const overhead = queue.p50 - alone.p50;
   const ceilingPass = ceilingRatio >= TARGET_CEILING_RATIO;
   const overheadPass = overhead <= TARGET_QUEUE_OVERHEAD_MS;
@@ -312,7 +303,7 @@ async function main(): Promise<boolean> {
     `queue p50 - embedded p50:          ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} ms (target <= ${TARGET_QUEUE_OVERHEAD_MS} ms) ${verdict(overheadPass)}`,
   );
   let scalingPass = true;
-  const twoRate = rateOf(twoRow);
+  const twoRate = rateOf(ROWS.twoWorkers);
   if (twoRate !== undefined) {
     const scaling = twoRate / oneRate;
     scalingPass = scaling >= TARGET_SCALING;

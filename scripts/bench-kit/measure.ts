@@ -51,28 +51,15 @@ export interface SequentialOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** p50 and p90 of `runs` runs one at a time, `pauseMs` apart, after the warm-up. */
-export async function sequential(
-  subject: Subject,
-  { runs, warmup, pauseMs, signal }: SequentialOptions,
-): Promise<Figures> {
-  for (let i = 0; i < warmup; i++) {
-    signal?.throwIfAborted();
-    await subject.once();
-  }
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    await sleep(pauseMs);
-    signal?.throwIfAborted();
-    times.push(await timed(subject.once));
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p90: percentile(times, 90) };
+export async function sequential(subject: Subject, options: SequentialOptions): Promise<Figures> {
+  return (await interleaved([subject], options))[0];
 }
 
 /**
- * p50 and p90 of each subject, measured as `sequential` does but in turns (one run of each,
- * the order reversed every turn), so that a machine whose speed drifts during the measurement
- * moves every subject alike and their difference stays fair.
+ * p50 and p90 of each subject: `runs` runs each, one at a time, `pauseMs` before each, after
+ * the warm-up; in turns (one run of each, the order reversed every turn), so that a machine
+ * whose speed drifts during the measurement moves every subject alike and their difference
+ * stays fair.
  */
 export async function interleaved(
   subjects: Subject[],
