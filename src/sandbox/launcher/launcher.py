@@ -537,7 +537,6 @@ def keep_own_code_in_memory():
         libc.mlock(ctypes.c_void_p(start), ctypes.c_size_t(length))
 
 
-keep_own_code_in_memory()
 timed_out = []
 reporting = threading.Lock()
 token_box = []
@@ -622,7 +621,10 @@ deadline_known = threading.Event()
 def enforce_limit():
     """Waits out the time limit in a thread of its own, not with a timer signal: a process-directed
     signal may reach any thread (gVisor's do), and Python runs handlers only in the main thread,
-    which may be blocked relaying stdin."""
+    which may be blocked relaying stdin. It first locks the launcher's code in memory, here
+    rather than before the threads start: locking takes milliseconds, and a program that fills
+    the sandbox's process limit meanwhile would leave no room to start them."""
+    keep_own_code_in_memory()
     deadline_known.wait()
     watch = ThrashWatch()
     readable = True
