@@ -3,7 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { MemoryRunEvents } from './memory-run-events.js';
 import { transitionEvent } from './run-events.js';
 import { hasEnded, type RunRecord } from './run-record.js';
-import type { RunStore } from './run-store.js';
+import type { EndedOptions, RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 
 /**
@@ -45,11 +45,7 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
   }
 
   get(id: string): Promise<RunRecord | undefined> {
-    const run = this.runs.get(id);
-    if (run && this.expired(run)) {
-      this.forget(id);
-      return Promise.resolve(undefined);
-    }
+    const run = this.current(id);
     return Promise.resolve(run && structuredClone(run));
   }
 
@@ -73,10 +69,10 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
     return Promise.resolve();
   }
 
-  async ended(id: string, signal?: AbortSignal): Promise<RunRecord> {
-    const run = await this.get(id);
-    if (!run) throw new Error(`no run ${id}`);
-    if (hasEnded(run)) return run;
+  async ended(id: string, { signal, creating = false }: EndedOptions = {}): Promise<RunRecord> {
+    const run = this.current(id);
+    if (run && hasEnded(run)) return structuredClone(run);
+    if (!run && !creating) throw new Error(`no run ${id}`);
     const [ended] = (await once(this.endings, id, { signal })) as [RunRecord];
     return structuredClone(ended);
   }
@@ -84,6 +80,16 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
   /** How many runs it holds (for tests). */
   get size(): number {
     return this.runs.size;
+  }
+
+  /** The run as stored (not a copy), unless it has expired. */
+  private current(id: string): RunRecord | undefined {
+    const run = this.runs.get(id);
+    if (run && this.expired(run)) {
+      this.forget(id);
+      return undefined;
+    }
+    return run;
   }
 
   private noteEnded(run: RunRecord): void {

@@ -6,7 +6,7 @@ import { REDIS_CONNECTION, redisUnavailable } from '../redis/index.js';
 import { transitionEvent } from './run-events.js';
 import { hasEnded, type RunRecord } from './run-record.js';
 import { runEventsChannel, runEventsKey } from './redis-run-events.js';
-import type { RunStore } from './run-store.js';
+import type { EndedOptions, RunStore } from './run-store.js';
 import { RUNS_CONFIG, type RunsConfig } from './runs.config.js';
 
 /** Where a run is kept: its RunRecord as JSON. */
@@ -75,6 +75,8 @@ type ScriptedRedis = Redis & {
 interface Waiter {
   resolve(run: RunRecord): void;
   reject(error: unknown): void;
+  /** Its caller creates the run: no record (yet) is no error. */
+  creating: boolean;
 }
 
 /**
@@ -97,7 +99,8 @@ interface Waiter {
  * opened at the first wait), on which every end is published with its record. It subscribes
  * before it reads the run, so an end between the two is not missed; after every reconnect it subscribes again
  * (ioredis resubscribes by itself too) and reads each awaited run, so an end published while
- * the subscriber was away is not missed either.
+ * the subscriber was away is not missed either. A run its caller is about to create is not read
+ * at all while the subscriber listens (POST /run: its end can only come later, as a message).
  */
 @Injectable()
 export class RedisRunStore implements RunStore, OnApplicationShutdown {
@@ -109,6 +112,8 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   private readonly updating = new Map<string, Promise<unknown>>();
   private subscriber: Redis | undefined;
   private subscription: Promise<void> | undefined;
+  /** The subscriber listens, and has since before any waiter here was told it was not ended. */
+  private listening = false;
   private closed = false;
 
   constructor(
@@ -165,25 +170,31 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
     await this.redis.del(runKey(id), runEventsKey(id)).catch(redisUnavailable);
   }
 
-  async ended(id: string, signal?: AbortSignal): Promise<RunRecord> {
+  async ended(id: string, { signal, creating = false }: EndedOptions = {}): Promise<RunRecord> {
     signal?.throwIfAborted();
     if (this.closed) throw new Error(`the run store closed (run ${id})`);
     let waiter!: Waiter;
-    const end = new Promise<RunRecord>((resolve, reject) => (waiter = { resolve, reject }));
+    const end = new Promise<RunRecord>(
+      (resolve, reject) => (waiter = { resolve, reject, creating }),
+    );
     const abort = () => waiter.reject(signal!.reason);
     signal?.addEventListener('abort', abort, { once: true });
     let waiters = this.waiters.get(id);
     if (!waiters) this.waiters.set(id, (waiters = new Set()));
     waiters.add(waiter);
     try {
-      // Subscribed first, then read: an end after the read arrives as a message.
-      void this.subscribed()
-        .then(() => this.get(id))
-        .then((run) => {
-          if (!run) waiter.reject(noRun(id));
-          else if (hasEnded(run)) waiter.resolve(run);
-        })
-        .catch((error: unknown) => waiter.reject(error));
+      // Subscribed first, then read: an end after the read arrives as a message. A run about
+      // to be created cannot have ended yet: while the subscriber listens, its end will come
+      // as a message, and nothing need be read (one round trip less for every POST /run).
+      if (!(creating && this.listening)) {
+        void this.subscribed()
+          .then(() => this.get(id))
+          .then((run) => {
+            if (!run && !creating) waiter.reject(noRun(id));
+            else if (run && hasEnded(run)) waiter.resolve(run);
+          })
+          .catch((error: unknown) => waiter.reject(error));
+      }
       return await end;
     } finally {
       signal?.removeEventListener('abort', abort);
@@ -254,10 +265,14 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
         if (channel === RUN_ENDED_CHANNEL) this.announced(message);
       });
       subscriber.on('ready', () => void this.reconnected());
+      // Ends published from now on until it listens again are missed: reconnected() reads them.
+      subscriber.on('close', () => (this.listening = false));
       this.subscriber = subscriber;
     }
     this.subscription ??= this.subscriber.subscribe(RUN_ENDED_CHANNEL).then(
-      () => undefined,
+      () => {
+        this.listening = this.subscriber?.status === 'ready';
+      },
       (error: unknown) => {
         this.subscription = undefined;
         redisUnavailable(error);
@@ -284,12 +299,13 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
    * the subscriber was away.
    */
   private async reconnected(): Promise<void> {
-    if (this.waiters.size === 0 || !this.subscriber) return;
+    if (!this.subscriber || !this.subscription) return; // (the first subscribe is under way)
     try {
       await this.subscriber.subscribe(RUN_ENDED_CHANNEL);
     } catch {
       return; // away again: the next 'ready' tries again
     }
+    this.listening = this.subscriber.status === 'ready';
     await Promise.all([...this.waiters.keys()].map((id) => this.settle(id)));
   }
 
@@ -308,8 +324,8 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
         continue;
       }
       for (const waiter of this.waiters.get(id) ?? []) {
-        if (!run) waiter.reject(noRun(id));
-        else if (hasEnded(run)) waiter.resolve(structuredClone(run));
+        if (!run && !waiter.creating) waiter.reject(noRun(id));
+        else if (run && hasEnded(run)) waiter.resolve(structuredClone(run));
       }
       return;
     }

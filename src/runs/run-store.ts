@@ -25,6 +25,16 @@ export interface RunStore {
   ): Promise<RunRecord | undefined>;
   /** Forgets a run (one refused before it was accepted). */
   delete(id: string): Promise<void>;
-  /** Resolves with the run once it has ended (at once if it has); rejects when `signal` aborts. */
-  ended(id: string, signal?: AbortSignal): Promise<RunRecord>;
+  /**
+   * Resolves with the run once it has ended (at once if it has); rejects when `signal` aborts,
+   * and when there is no such run, unless `creating`: the caller is about to create it (and
+   * aborts `signal` if that fails). A store that listens for ends already need not read such a
+   * run at all: its end, whenever it comes, is announced.
+   */
+  ended(id: string, options?: EndedOptions): Promise<RunRecord>;
+}
+
+export interface EndedOptions {
+  signal?: AbortSignal;
+  creating?: boolean;
 }

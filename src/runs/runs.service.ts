@@ -55,7 +55,15 @@ export class RunsService {
    * rejects with a DomainError (queue full, client limit, shutting down) if refused, and then
    * nothing of it is kept.
    */
-  async submit(program: RunProgram, options: SubmitOptions): Promise<RunRecord> {
+  submit(program: RunProgram, options: SubmitOptions): Promise<RunRecord> {
+    return this.accept(randomUUID(), program, options);
+  }
+
+  private async accept(
+    id: string,
+    program: RunProgram,
+    options: SubmitOptions,
+  ): Promise<RunRecord> {
     this.logger.log(
       {
         event: 'run_requested',
@@ -66,7 +74,7 @@ export class RunsService {
       'run requested',
     );
     const run: RunRecord = {
-      id: randomUUID(),
+      id,
       owner: options.keyed ? options.client : null,
       client: options.client,
       status: 'queued',
@@ -116,12 +124,23 @@ export class RunsService {
     requester: RunRequester & { signal?: AbortSignal },
   ): Promise<RunResult> {
     const { signal } = requester;
-    const run = await this.submit(program, { ...requester, maxWaitMs: this.queueWaitMs });
+    // Waiting for the end starts before the run exists, so the store need not read it back.
+    const refused = new AbortController();
+    const id = randomUUID();
+    const ending = this.store.ended(id, { signal: refused.signal, creating: true });
+    ending.catch(() => undefined); // awaited below, unless the run is refused
+    let run: RunRecord;
+    try {
+      run = await this.accept(id, program, { ...requester, maxWaitMs: this.queueWaitMs });
+    } catch (error) {
+      refused.abort();
+      throw error;
+    }
     // Best effort: a run that cannot be cancelled now (Redis away) still ends by its time limit.
     const cancel = () => void this.cancel(run.id, requester).catch(() => undefined);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      const ended = await this.store.ended(run.id);
+      const ended = await ending;
       if (ended.result) return ended.result;
       const failure = ended.error ?? {
         code: 'client_gone' as const,

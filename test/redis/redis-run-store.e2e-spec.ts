@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Redis, type RedisOptions } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -186,10 +186,34 @@ describe('RedisRunStore (against a private redis-server)', () => {
 
     await expect(runs.ended(run.id)).resolves.toEqual(cancelled);
     await expect(runs.ended(randomUUID())).rejects.toThrow(/no run/);
-    const aborted = runs.ended(other.id, controller.signal);
+    const aborted = runs.ended(other.id, { signal: controller.signal });
     controller.abort(new Error('client gone'));
     await expect(aborted).rejects.toThrow('client gone');
     expect((runs as unknown as { waiters: Map<string, unknown> }).waiters.size).toBe(0);
+  });
+
+  it('ended() of a run its caller creates: no record yet is no error, and once its subscriber listens it reads nothing', async () => {
+    const [waiting, ending] = await Promise.all([store(), store()]);
+    const first = queued();
+    // Not listening yet: it subscribes and reads, finds no run, and waits.
+    const firstEnd = waiting.ended(first.id, { creating: true });
+    await sleep(100);
+    await ending.create(first);
+    await expect(firstEnd).resolves.toEqual(await ending.update(first.id, finished));
+
+    const reads = jest.spyOn(waiting, 'get');
+    const run = queued();
+    const end = waiting.ended(run.id, { creating: true });
+    await ending.create(run);
+    const cancelled = await ending.update(run.id, finished);
+
+    await expect(end).resolves.toEqual(cancelled);
+    expect(reads).not.toHaveBeenCalled();
+    const controller = new AbortController();
+    const refused = waiting.ended(randomUUID(), { signal: controller.signal, creating: true });
+    controller.abort(new Error('refused'));
+    await expect(refused).rejects.toThrow('refused');
+    expect((waiting as unknown as { waiters: Map<string, unknown> }).waiters.size).toBe(0);
   });
 
   it('TTL: an ended run is kept RUN_RESULT_TTL_S, then it is gone', async () => {
@@ -256,13 +280,21 @@ describe('RedisRunStore (against a private redis-server)', () => {
     await sleep(100);
     const subscribers = await subscriberCount();
 
+    // A run being created across the restart: the check after the reconnect finds no record,
+    // which for it is no error.
+    const later = queued();
+    const laterEnd = waiting.ended(later.id, { creating: true });
+
     await redis.restart({ hard: true });
     await reachable(ending);
     // Every subscriber is back on the channel (ioredis resubscribes; so does the store).
     await until('the subscribers to subscribe again', subscriberCount, (n) => n >= subscribers);
     const cancelled = await ending.update(run.id, finished);
+    await ending.create(later);
+    const laterCancelled = await ending.update(later.id, finished);
 
     await expect(end).resolves.toEqual(cancelled);
+    await expect(laterEnd).resolves.toEqual(laterCancelled);
   });
 
   it('ended(): a waiter learns of an end that came while its subscriber was away (no message)', async () => {
