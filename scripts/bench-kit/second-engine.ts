@@ -38,10 +38,16 @@ export async function secondEngine(
   mkdirSync(`/var/lib/docker-${NAME}`, { recursive: true });
   const logFile = `/tmp/${NAME}-dockerd.log`;
   const log = openSync(logFile, 'a');
+  // In a network namespace of its own (unshare execs dockerd: the same process): a dockerd
+  // without a bridge (--bridge=none) deletes the host's docker0 as it starts, which the shared
+  // engine's image builds need.
   const child = teardown.spawn(
     'the second engine',
-    'dockerd',
+    'unshare',
     [
+      '--net',
+      '--',
+      'dockerd',
       `--host=${dockerHost}`,
       `--data-root=/var/lib/docker-${NAME}`,
       `--exec-root=/run/docker-${NAME}`,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import request from 'supertest';
 import { CONTAINER_LABELS } from '../../src/sandbox/container-labels.js';
 import { startService, type RunningService } from '../support/service.js';
@@ -16,8 +17,11 @@ const IMAGE = process.env.SANDBOX_IMAGE || 'safe-code-executor-python:3.11';
 describe('Docker engine outages', () => {
   const engine = new PrivateEngine();
   let t: RunningService;
+  /** The shared engine's default bridge, as it was before the private engine started. */
+  let bridgeBefore = false;
 
   beforeAll(async () => {
+    bridgeBefore = existsSync('/sys/class/net/docker0');
     await engine.start();
     await engine.ensureImage(IMAGE);
     t = await startService({ DOCKER_HOST: engine.dockerHost, ENGINE_TIMEOUT_MS: '2000' });
@@ -39,6 +43,10 @@ describe('Docker engine outages', () => {
     expect(again.status).toBe(200);
     expect(again.body.output).toBe('42');
   }
+
+  it("leaves the host's network alone: the shared engine keeps its bridge", () => {
+    expect(existsSync('/sys/class/net/docker0')).toBe(bridgeBefore);
+  });
 
   it('answers 503 with "engine unavailable" while the engine is stopped, and recovers by itself', async () => {
     expect((await post(t.url, 'print(1)')).status).toBe(200);

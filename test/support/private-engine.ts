@@ -7,8 +7,9 @@ import { until } from './until.js';
 
 /**
  * A Docker engine of the tests' own (its own socket, data, exec root and pidfile), which they
- * may stop and start at will without touching the engine everyone else shares. Needs
- * `dockerd` on PATH and root. Its data root is kept between runs, so the sandbox image is
+ * may stop and start at will without touching the engine everyone else shares, nor the
+ * host's network (it runs in a network namespace of its own). Needs `dockerd` and `unshare`
+ * on PATH and root. Its data root is kept between runs, so the sandbox image is
  * copied into it only once.
  */
 export class PrivateEngine {
@@ -30,9 +31,14 @@ export class PrivateEngine {
     writeFileSync(config, '{}\n');
     mkdirSync(`/var/lib/docker-${this.name}`, { recursive: true });
     const log = openSync(`/tmp/${this.name}-dockerd.log`, 'a');
+    // In a network namespace of its own: a dockerd without a bridge (--bridge=none) deletes
+    // the host's docker0 as it starts, which the shared engine's image builds need.
     const child = spawn(
-      'dockerd',
+      'unshare',
       [
+        '--net',
+        '--',
+        'dockerd',
         `--host=${this.dockerHost}`,
         `--data-root=/var/lib/docker-${this.name}`,
         `--exec-root=/run/docker-${this.name}`,
