@@ -152,6 +152,17 @@ describe('RunsService (embedded)', () => {
     expect(store.size).toBe(1);
   });
 
+  it('runAndWait whose run cannot be stored rejects with that error and stops waiting for it', async () => {
+    const { runs, store } = setup();
+    const away = new DomainError('redis_unavailable', 'The store is away.', 5);
+    store.create = () => Promise.reject(away);
+    const endings = (store as unknown as { endings: NodeJS.EventEmitter }).endings;
+
+    await expect(runs.runAndWait({ code: 'x' }, ALICE)).rejects.toBe(away);
+    expect(endings.eventNames()).toEqual([]);
+    expect(store.size).toBe(0);
+  });
+
   it('runAndWait answers the result, and gives up on a slot after the queue wait, cancelling the run', async () => {
     const { runs, sandbox } = setup({ SANDBOX_QUEUE_WAIT_MS: 50 });
     const first = runs.runAndWait({ code: 'first' }, ALICE);
