@@ -112,7 +112,7 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
   private readonly updating = new Map<string, Promise<unknown>>();
   private subscriber: Redis | undefined;
   private subscription: Promise<void> | undefined;
-  /** The subscriber listens, and has since before any waiter here was told it was not ended. */
+  /** The subscriber listens, with no gap since it subscribed: `creating` waiters need no read. */
   private listening = false;
   private closed = false;
 
