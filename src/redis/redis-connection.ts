@@ -48,8 +48,8 @@ export function connectRedis(url: string, name: string, options: RedisOptions = 
  * its socket is corked at the first write and uncorked in the same turn's check phase
  * (setImmediate), Node's own way to batch a stream's writes. A run's record, its queue count and
  * its job (RunsService.submit) then cost Redis one read and one fsync, and the process one
- * write, instead of three: a system call costs tens of microseconds on a virtual machine, and a
- * run's commands are many. Order, replies and errors are the connection's own, unchanged
+ * write, instead of three: on the 2-vCPU VM of docs/PERFORMANCE.md a CPU profile put a socket
+ * write near 1 ms (the peer's wake-up runs inside it), and a run's commands are many. Order, replies and errors are the connection's own, unchanged
  * (ioredis's auto-pipelining would make pipelines of the commands, sent one at a time); a
  * command waits at most for the rest of the turn. Every socket the connection opens (it
  * reconnects with a new one) is corked so.
