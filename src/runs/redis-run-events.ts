@@ -93,6 +93,9 @@ export class RedisRunEvents implements RunEvents, OnApplicationShutdown {
   }
 
   async output(runId: string, stream: StreamName, data: string): Promise<void> {
+    // Sent on the shared connection at once, so it keeps its place before the run's end (ioredis
+    // sends a script's text on each new connection; only after a SCRIPT FLUSH would it send
+    // the script again, later, and a follower, which stops at `result`, would not see it).
     await this.redis
       .sceRunAppendEvent(
         runEventsKey(runId),

@@ -37,7 +37,11 @@ export interface FollowOptions {
  * stream per run, announced on a channel (RedisRunEvents).
  */
 export interface RunEvents {
-  /** Appends output of a running run; resolves once it is stored. */
+  /**
+   * Appends output of a running run; resolves once it is stored. Writes are applied in the
+   * order they are made, this one before any RunStore update made after it even if that is
+   * made before this resolves (Redis: one connection carries both; memory: at once).
+   */
   output(runId: string, stream: StreamName, data: string): Promise<void>;
   /**
    * The run's events after `after`, then the live ones as they come; ends after `result` (or

@@ -135,7 +135,7 @@ export class RunProcessor {
   ): Promise<RunRecord | undefined> {
     try {
       const result = await running;
-      await output.flush(); // the output events come before the result's
+      await output.close(); // the output events come before the result's
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
         {
@@ -158,7 +158,7 @@ export class RunProcessor {
         run,
       );
     } catch (error) {
-      await output.flush();
+      await output.close();
       return this.fail(id, error);
     }
   }

@@ -285,6 +285,22 @@ describe('distributed: two APIs and two workers on two engines, through Redis', 
     expect(await resumed.ended).toEqual(all.slice(2));
   });
 
+  it('keeps a fast printer’s output events whole and in order, all before its result', async () => {
+    // Its last pieces are sent with its end, without waiting for the answers to earlier ones.
+    const { id } = await accepted(
+      api1,
+      'import sys\nfor i in range(800):\n    sys.stdout.write(f"{i}\\n")\n    sys.stdout.flush()',
+    );
+    const events = await (await openEventStream(api2.url, `/runs/${id}/events`, ALICE)).ended;
+    const expected = Array.from({ length: 800 }, (_, i) => `${i}\n`).join('');
+    expect(joinedOutput(events)).toBe(expected);
+    expect(events.filter((event) => event.event === 'result')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      event: 'result',
+      data: { id, status: 'success', result: { stdout: expected } },
+    });
+  });
+
   it('runs an interactive program through Redis: the socket on an API, the program on a worker', async () => {
     const ws = await openInteractive(api2.url, ALICE);
     ws.send({ type: 'start', code: 'name = input("Name? ")\nprint("Hello, " + name + "!")' });
