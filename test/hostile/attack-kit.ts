@@ -30,6 +30,8 @@ export type Category = (typeof CATEGORIES)[number];
 export interface Limits {
   runtime: string;
   timeoutMs: number;
+  /** The longest time limit a request may ask for (SANDBOX_MAX_TIMEOUT_MS). */
+  maxTimeoutMs: number;
   memoryBytes: number;
   pidsLimit: number;
   outputLimitBytes: number;
@@ -46,6 +48,7 @@ export function limitsFrom(env: Record<string, string | undefined>): Limits {
   return {
     runtime: policy.runtime,
     timeoutMs: policy.timeoutMs,
+    maxTimeoutMs: config.SANDBOX_MAX_TIMEOUT_MS,
     memoryBytes: policy.memoryBytes,
     pidsLimit: policy.pidsLimit,
     outputLimitBytes: policy.outputLimitBytes,
@@ -138,14 +141,26 @@ export function program(
   expected: string,
   code: string | ((context: AttackContext) => string),
   judge: (result: RunResult, verdict: Verdict, context: AttackContext) => void,
-  options: { stdin?: string; before?: string; language?: string } = {},
+  options: {
+    stdin?: string;
+    before?: string;
+    language?: string;
+    /** The request's own time limit (`limits.timeoutMs`), from the limits in force. */
+    timeoutMs?: (limits: Limits) => number;
+  } = {},
 ): Attack {
   const source = (context: AttackContext) => (typeof code === 'string' ? code : code(context));
   return {
     category,
     name,
     expected,
-    request: (context) => runRequest(source(context), options.stdin, options.language),
+    request: (context) =>
+      runRequest(
+        source(context),
+        options.stdin,
+        options.language,
+        options.timeoutMs?.(context.limits),
+      ),
     before: options.before === undefined ? undefined : () => runRequest(options.before ?? ''),
     judge: (exchange: Exchange, verdict: Verdict, context: AttackContext) => {
       const result = resultOf(exchange, verdict);
@@ -181,12 +196,18 @@ export function killedAtTimeLimit(
 }
 
 /** JSON body of POST /run for a program. */
-export function runRequest(code: string, stdin?: string, language?: string): AttackRequest {
+export function runRequest(
+  code: string,
+  stdin?: string,
+  language?: string,
+  timeoutMs?: number,
+): AttackRequest {
   return {
     body: JSON.stringify({
       code,
       ...(stdin === undefined ? {} : { stdin }),
       ...(language === undefined ? {} : { language }),
+      ...(timeoutMs === undefined ? {} : { limits: { timeoutMs } }),
     }),
     headers: { 'content-type': 'application/json' },
   };
