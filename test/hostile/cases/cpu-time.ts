@@ -119,9 +119,10 @@ export const cpuTimeAttacks: Attack[] = [
       verdict.ok(Number.isFinite(share), `the program measured its CPU share (${result.output})`);
       // The limit is 0.5 core; the CFS quota lets a period's burst overshoot a little. Inside
       // gVisor the program's clock is the Sentry's, and the same 0.5-core quota (checked on the
-      // host cgroup) reads as up to about 0.7: the bound is looser there, still far from the
-      // 2 cores four processes would get without a limit.
-      const bound = context.limits.runtime === 'runsc' ? 0.85 : 0.65;
+      // host cgroup) reads as 0.7 to 0.86 on a slow, loaded machine: the bound is looser there,
+      // still far from what four processes read without the limit (2.05 and 1.96 under gVisor
+      // with SANDBOX_CPUS=2 on this 2-core machine).
+      const bound = context.limits.runtime === 'runsc' ? 1.2 : 0.65;
       verdict.atMost(share, bound, 'cores used by four busy processes');
       verdict.ok(share > 0.05, `the measurement saw the work done (${share})`);
     },
