@@ -67,8 +67,13 @@ export interface RunAttempt {
   decidedBy: 'launcher' | 'engine';
 }
 
-/** How long to wait for the engine to confirm an exit after a SIGKILL before giving up on it. */
-const KILL_GRACE_MS = 10_000;
+/**
+ * How long to wait for the engine to confirm an exit after a SIGKILL before giving up on it (an
+ * answer of 503). It tells a dead engine from a slow one, and is no latency bound: a kill is
+ * usually confirmed within about a second, but under gVisor a sandbox full of a fork bomb's
+ * tasks once took more than 10 s on a slow, loaded machine.
+ */
+const KILL_GRACE_MS = 30_000;
 /** How long to wait for the last output frames after the exit. */
 const OUTPUT_DRAIN_MS = 1_000;
 /**
