@@ -13,36 +13,49 @@ const NOW = 1_000_000_000;
 const LEASE_MS = 15_000;
 
 /** In-memory engine and lease store: just enough for the reaper's rules. */
-function world(containers: ContainerSummary[], leases: InstanceLease[]) {
+function world(containers: ContainerSummary[], leases: InstanceLease[], writtenAt = NOW) {
   const removed: string[] = [];
+  const calls: string[] = [];
   const engine = {
-    list: () => Promise.resolve(containers.filter((c) => !removed.includes(c.id))),
+    list: () => {
+      calls.push('engine.list');
+      return Promise.resolve(containers.filter((c) => !removed.includes(c.id)));
+    },
     remove: (id: string) => {
+      calls.push('engine.remove');
       removed.push(id);
       return Promise.resolve();
     },
   } as unknown as ContainerEngine;
   const store: LeaseStore = {
     write: (instanceId, durationMs) => {
+      calls.push('leases.write');
       const lease = {
         name: `lease-${instanceId}-${leases.length}`,
         instanceId,
         durationMs,
-        writtenAt: NOW,
+        writtenAt,
       };
       leases.push(lease);
-      return Promise.resolve(lease);
+      return Promise.resolve(lease.name);
     },
-    list: () => Promise.resolve([...leases]),
+    list: () => {
+      calls.push('leases.list');
+      return Promise.resolve([...leases]);
+    },
     remove: (name) => {
+      calls.push('leases.remove');
       leases.splice(leases.findIndex((l) => l.name === name) >>> 0, 1);
       return Promise.resolve();
     },
-    now: () => Promise.resolve(NOW),
+    now: () => {
+      calls.push('leases.now');
+      return Promise.resolve(NOW);
+    },
   };
   const identity = { id: 'me' } as InstanceIdentity;
   const config = SANDBOX_CONFIG.from(loadAppConfig({ INSTANCE_LEASE_MS: String(LEASE_MS) }));
-  return { reaper: new ContainerReaper(engine, store, identity, config), removed, leases };
+  return { reaper: new ContainerReaper(engine, store, identity, config), removed, leases, calls };
 }
 
 function container(
@@ -115,5 +128,33 @@ describe('ContainerReaper', () => {
     expect(leases.map((l) => l.instanceId)).toEqual(['me']);
     expect(leases[0].writtenAt).toBe(NOW);
     expect(leases[0].name).not.toBe('lease-me');
+  });
+
+  it('renews and reaps in four engine calls, on the clock of its fresh lease', async () => {
+    // The dead instance's lease lapsed 5 s before the fresh lease was written.
+    const { reaper, removed, calls } = world(
+      [container('dead-run', 'dead', 60_000)],
+      [lease('dead', 20_000), lease('me', 1_000)],
+    );
+    await reaper.tick();
+    expect(removed).toEqual(['dead-run']);
+    expect(calls.filter((call) => call !== 'engine.remove')).toEqual([
+      'leases.write',
+      'leases.list',
+      'leases.remove', // its own older lease
+      'engine.list',
+      'leases.remove', // the dead instance's, after its container
+    ]);
+  });
+
+  it("asks the engine's clock when the fresh lease carries no time", async () => {
+    const { reaper, removed, calls } = world(
+      [container('dead-run', 'dead', 60_000)],
+      [lease('dead', 20_000)],
+      NaN,
+    );
+    await reaper.tick();
+    expect(calls).toContain('leases.now');
+    expect(removed).toEqual(['dead-run']);
   });
 });

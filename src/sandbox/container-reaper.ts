@@ -73,10 +73,23 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     return this.ticking;
   }
 
+  /**
+   * One renewal in four engine calls: write the fresh lease, list every lease (the fresh one's
+   * creation time is the engine's clock now, to the second), drop this instance's older
+   * leases, list the containers and reap.
+   */
   private async renewAndReap(): Promise<void> {
-    const fresh = await this.leases.write(this.instanceId, this.leaseMs);
-    await this.dropLeases((lease) => lease.name !== fresh.name);
-    const removed = await this.reap();
+    const freshName = await this.leases.write(this.instanceId, this.leaseMs);
+    const listed = await this.leases.list();
+    const writtenAt = listed.find((lease) => lease.name === freshName)?.writtenAt;
+    const now =
+      writtenAt !== undefined && Number.isFinite(writtenAt) ? writtenAt : await this.leases.now();
+    const stale = listed.filter(
+      (lease) => lease.instanceId === this.instanceId && lease.name !== freshName,
+    );
+    await Promise.all(stale.map((lease) => this.leases.remove(lease.name)));
+    const leases = listed.filter((lease) => !stale.includes(lease));
+    const removed = await this.reap({ now, leases });
     if (removed.length > 0) {
       const counts = removed.reduce<Record<string, number>>((acc, r) => {
         acc[r.reason] = (acc[r.reason] ?? 0) + 1;
@@ -91,11 +104,17 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Removes the containers that are leaked or belong to dead instances; returns what it removed. */
-  async reap(): Promise<{ id: string; instanceId: string; reason: ReapReason }[]> {
+  /**
+   * Removes the containers that are leaked or belong to dead instances; returns what it
+   * removed. `known`: the engine's clock and the leases, when the caller has just read them.
+   */
+  async reap(known?: {
+    now: number;
+    leases: InstanceLease[];
+  }): Promise<{ id: string; instanceId: string; reason: ReapReason }[]> {
     const [now, leases, containers] = await Promise.all([
-      this.leases.now(),
-      this.leases.list(),
+      known?.now ?? this.leases.now(),
+      known?.leases ?? this.leases.list(),
       this.engine.list({ [CONTAINER_LABELS.managed]: 'true' }),
     ]);
     // An instance is dead when it has lease records and none of them is still valid.

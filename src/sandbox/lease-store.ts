@@ -18,8 +18,8 @@ export interface InstanceLease {
  * Rejects with EngineUnavailableError when the engine cannot be reached.
  */
 export interface LeaseStore {
-  /** Writes a fresh lease of `durationMs` for the instance. */
-  write(instanceId: string, durationMs: number): Promise<InstanceLease>;
+  /** Writes a fresh lease of `durationMs` for the instance; answers its name (`list` has the rest). */
+  write(instanceId: string, durationMs: number): Promise<string>;
   list(): Promise<InstanceLease[]>;
   /** Resolves quietly if the lease is already gone. */
   remove(name: string): Promise<void>;

@@ -22,7 +22,7 @@ export class DockerodeLeaseStore implements LeaseStore {
     return this.shortCall.options;
   }
 
-  async write(instanceId: string, durationMs: number): Promise<InstanceLease> {
+  async write(instanceId: string, durationMs: number): Promise<string> {
     // The name only has to be unique; the engine's CreatedAt is the lease's start.
     const name = `safe-code-executor-lease-${instanceId}-${Date.now().toString(36)}`;
     await this.docker
@@ -36,10 +36,7 @@ export class DockerodeLeaseStore implements LeaseStore {
         ...this.deadline,
       })
       .catch(translate);
-    const volume = (await this.docker.getVolume(name).inspect(this.deadline).catch(translate)) as {
-      CreatedAt?: string;
-    };
-    return { name, instanceId, durationMs, writtenAt: Date.parse(volume.CreatedAt ?? '') };
+    return name;
   }
 
   async list(): Promise<InstanceLease[]> {
