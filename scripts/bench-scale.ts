@@ -15,8 +15,8 @@
  * Latency: POST /run p50/p90 one run at a time, the embedded service and the one-worker API in
  * turns (the queue path's overhead is the difference of the p50s). Throughput: ROUNDS rounds,
  * each running RUNS runs of every subject at CONCURRENCY in turn (the order rotated every
- * round); a subject's rate is all its runs over all its time. CPU per run of the API, Redis and
- * the workers, over the same rounds.
+ * round, each batch once every pool is full again); a subject's rate is all its runs over all
+ * its time. CPU per run of the API, Redis and the workers, over the same rounds.
  *
  * Then the ratios with PASS/FAIL against the targets of issue 10 (docs/PERFORMANCE.md); exit 1
  * on a FAIL, 2 on an error. A benchmark, not a test: other load on the machine moves the figures.
@@ -54,6 +54,7 @@ import {
   poolCounts,
   postRunSubject,
   startService,
+  untilPoolsFull,
   untilWorkers,
   type StartedService,
 } from './bench-kit/services.js';
@@ -73,6 +74,8 @@ const SEQUENTIAL = {
   pauseMs: nonNegative(env.BENCH_SCALE_PAUSE_MS, 700),
 };
 const CEILING_WARMUP = 3;
+/** How long a batch waits at most for the pools to refill after the one before. */
+const POOL_REFILL_MS = 30_000;
 const APPENDFSYNC = env.BENCH_SCALE_REDIS_APPENDFSYNC || 'always';
 const WORKER_CONCURRENCY = String(positive(env.WORKER_CONCURRENCY, availableParallelism()));
 
@@ -154,8 +157,17 @@ function ceilingLoad(docker: Docker): Loaded {
   };
 }
 
-/** One batch of `load`, added to its tally. */
-async function measureBatch(load: Loaded, tally: Tally): Promise<void> {
+/**
+ * One batch of `load`, added to its tally. It starts once every service's pools are full
+ * again: the refills after one subject's batch would otherwise run during the next one's.
+ */
+async function measureBatch(load: Loaded, tally: Tally, all: Loaded[]): Promise<void> {
+  const refilled = await Promise.all(
+    all.flatMap((other) => other.pools).map((service) => untilPoolsFull(service, POOL_REFILL_MS)),
+  );
+  if (refilled.includes(false)) {
+    console.log(`(a pool was still not full after ${POOL_REFILL_MS} ms; measured anyway)`);
+  }
   const before = await Promise.all(load.pools.map(poolCounts));
   const meter = await CpuMeter.start(load.processes);
   tally.seconds += await load.batch();
@@ -247,12 +259,12 @@ async function main(): Promise<boolean> {
   // ceiling warms its cycle), then the rounds, every subject once a round, the order rotated.
   await measureEngineCeiling(docker, { concurrency: 1, runs: CEILING_WARMUP, signal });
   const warmup = emptyTally();
-  for (const load of loads) await measureBatch(load, warmup);
+  for (const load of loads) await measureBatch(load, warmup, loads);
   const tallies = loads.map(emptyTally);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < loads.length; k++) {
       const index = (round + k) % loads.length;
-      await measureBatch(loads[index], tallies[index]);
+      await measureBatch(loads[index], tallies[index], loads);
     }
   }
   const rate = (index: number) => tallies[index].runs / tallies[index].seconds;

@@ -113,9 +113,12 @@ export class RunMetrics {
     });
     new Gauge({
       name: 'sce_pool_size',
-      help: 'Configured number of idle containers kept (SANDBOX_POOL_SIZE; 0 = pool off).',
+      help: 'Idle containers the pools keep: the configured sizes of the runtimes whose image is there (0 = pool off).',
       registers,
-    }).set(sandbox.poolStats().size);
+      collect() {
+        this.set(sandbox.poolStats().size);
+      },
+    });
     new Counter({
       name: 'sce_pool_hits_total',
       help: 'Runs served by an idle pooled container.',

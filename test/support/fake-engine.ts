@@ -78,7 +78,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   ping = () => Promise.resolve();
-  imageExists = () => Promise.resolve(true);
+  imageExists: (image: string) => Promise<boolean> = () => Promise.resolve(true);
   loadImages: (archive: NodeJS.ReadableStream) => Promise<void> = () => Promise.resolve();
   runtimes = () => Promise.resolve(['runc']);
 

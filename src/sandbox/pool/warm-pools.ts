@@ -17,6 +17,8 @@ import { POOL_RETRY_DELAYS, WarmPool, type WarmPoolStats } from './warm-pool.js'
 export class WarmPools {
   private readonly logger = new Logger(WarmPools.name);
   private readonly pools = new Map<string, WarmPool>();
+  /** The pools started: their runtime's image is there (or not yet known to be missing). */
+  private readonly kept = new Set<WarmPool>();
 
   constructor(
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
@@ -49,17 +51,21 @@ export class WarmPools {
   start(): void {
     for (const pool of this.pools.values()) {
       if (pool.size === 0) continue;
-      if (pool.language === 'python') {
+      const keep = () => {
+        this.kept.add(pool);
         pool.start();
+      };
+      if (pool.language === 'python') {
+        keep();
         continue;
       }
       void this.engine.imageExists(pool.image).then(
         (present) => {
-          if (present) pool.start();
+          if (present) keep();
           else
             this.logger.log(`no warm pool for ${pool.language}: image ${pool.image} is not built`);
         },
-        () => pool.start(), // the engine is away: the pool waits for it with back-off
+        keep, // the engine is away: the pool waits for it with back-off
       );
     }
   }
@@ -68,7 +74,10 @@ export class WarmPools {
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 
-  /** The pools' figures added up, as one pool's. */
+  /**
+   * The pools' figures added up, as one pool's. `size` counts the pools kept: a runtime whose
+   * image is missing keeps no containers, so a full set of pools reads idle === size.
+   */
   stats(): WarmPoolStats {
     const total: WarmPoolStats = {
       size: 0,
@@ -80,7 +89,7 @@ export class WarmPools {
       removing: 0,
     };
     for (const pool of this.pools.values()) {
-      const stats = pool.stats();
+      const stats = { ...pool.stats(), ...(this.kept.has(pool) ? {} : { size: 0 }) };
       for (const key of Object.keys(total) as (keyof WarmPoolStats)[]) {
         total[key] += key === 'removing' ? 0 : stats[key];
       }
