@@ -16,7 +16,8 @@
  * turns (the queue path's overhead is the difference of the p50s). Throughput: ROUNDS rounds,
  * each running RUNS runs of every subject at CONCURRENCY in turn (the order rotated every
  * round, each batch once every pool is full again); a subject's rate is all its runs over all
- * its time. CPU per run of the API, Redis and the workers, over the same rounds.
+ * its time. CPU per run of the API, Redis and the workers, and of the whole machine (busy,
+ * idle, and stolen by the hypervisor), over the same rounds.
  *
  * Then the ratios with PASS/FAIL against the targets of issue 10 (docs/PERFORMANCE.md); exit 1
  * on a FAIL, 2 on an error. A benchmark, not a test: other load on the machine moves the figures.
@@ -169,7 +170,7 @@ async function measureBatch(load: Loaded, tally: Tally, all: Loaded[]): Promise<
     console.log(`(a pool was still not full after ${POOL_REFILL_MS} ms; measured anyway)`);
   }
   const before = await Promise.all(load.pools.map(poolCounts));
-  const meter = await CpuMeter.start(load.processes);
+  const meter = await CpuMeter.start(load.processes, true);
   tally.seconds += await load.batch();
   tally.runs += RUNS;
   for (const [name, ms] of Object.entries(meter.perRun(1))) {

@@ -15,28 +15,52 @@ function cpuTicks(pid: number): number {
   return Number(fields[14 - 3]) + Number(fields[15 - 3]);
 }
 
+/**
+ * The whole machine's CPU time so far, in clock ticks, from /proc/stat's first line: busy (all
+ * but idle, iowait and steal), idle (idle and iowait), and steal (time the hypervisor gave
+ * to others while this machine wanted to run).
+ */
+export function machineTicks(): { busy: number; idle: number; steal: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guests are in user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
 export class CpuMeter {
   private constructor(
     private readonly pids: Record<string, number>,
     private readonly before: Record<string, number>,
+    private readonly machineBefore: ReturnType<typeof machineTicks> | undefined,
     private readonly msPerTick: number,
   ) {}
 
-  /** Starts counting for these processes (name → pid). */
-  static async start(pids: Record<string, number>): Promise<CpuMeter> {
+  /**
+   * Starts counting for these processes (name → pid), and with `machine` the whole machine's
+   * busy, idle and stolen time too (as "machine busy", "machine idle" and "steal").
+   */
+  static async start(pids: Record<string, number>, machine = false): Promise<CpuMeter> {
     const ticksPerSecond = Number((await command('getconf', ['CLK_TCK'])).trim()) || 100;
     const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuTicks(pid)]));
-    return new CpuMeter(pids, before, 1000 / ticksPerSecond);
+    return new CpuMeter(pids, before, machine ? machineTicks() : undefined, 1000 / ticksPerSecond);
   }
 
   /** ms of CPU per run of each process since start(), over `runs` runs. */
   perRun(runs: number): Record<string, number> {
-    return Object.fromEntries(
-      Object.entries(this.pids).map(([name, pid]) => [
-        name,
-        ((cpuTicks(pid) - this.before[name]) * this.msPerTick) / runs,
-      ]),
+    const ms = (ticks: number) => (ticks * this.msPerTick) / runs;
+    const figures = Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => [name, ms(cpuTicks(pid) - this.before[name])]),
     );
+    if (this.machineBefore) {
+      const now = machineTicks();
+      figures['machine busy'] = ms(now.busy - this.machineBefore.busy);
+      figures['machine idle'] = ms(now.idle - this.machineBefore.idle);
+      figures.steal = ms(now.steal - this.machineBefore.steal);
+    }
+    return figures;
   }
 }
 
