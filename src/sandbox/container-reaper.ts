@@ -84,10 +84,7 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     const writtenAt = listed.find((lease) => lease.name === freshName)?.writtenAt;
     const now =
       writtenAt !== undefined && Number.isFinite(writtenAt) ? writtenAt : await this.leases.now();
-    const stale = listed.filter(
-      (lease) => lease.instanceId === this.instanceId && lease.name !== freshName,
-    );
-    await Promise.all(stale.map((lease) => this.leases.remove(lease.name)));
+    const stale = await this.dropLeases((lease) => lease.name !== freshName, listed);
     const leases = listed.filter((lease) => !stale.includes(lease));
     const removed = await this.reap({ now, leases });
     if (removed.length > 0) {
@@ -144,8 +141,15 @@ export class ContainerReaper implements OnApplicationBootstrap, OnApplicationShu
     return doomed;
   }
 
-  private async dropLeases(which: (lease: InstanceLease) => boolean): Promise<void> {
-    const mine = (await this.leases.list()).filter((l) => l.instanceId === this.instanceId);
-    await Promise.all(mine.filter(which).map((l) => this.leases.remove(l.name)));
+  /** Removes this instance's leases that `which` picks, of `listed` (else of a fresh list); answers them. */
+  private async dropLeases(
+    which: (lease: InstanceLease) => boolean,
+    listed?: InstanceLease[],
+  ): Promise<InstanceLease[]> {
+    const mine = (listed ?? (await this.leases.list())).filter(
+      (l) => l.instanceId === this.instanceId && which(l),
+    );
+    await Promise.all(mine.map((l) => this.leases.remove(l.name)));
+    return mine;
   }
 }
