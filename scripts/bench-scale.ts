@@ -13,7 +13,8 @@
  *   image, command and limits, which no service on that engine can beat.
  *
  * Latency: POST /run p50/p90 one run at a time, the embedded service and the one-worker API in
- * turns (the queue path's overhead is the difference of the p50s). Throughput: ROUNDS rounds,
+ * turns, each run once every pool is full again (the queue path's overhead is the difference
+ * of the p50s). Throughput: ROUNDS rounds,
  * each running RUNS runs of every subject at CONCURRENCY in turn (the order rotated every
  * round, each batch once every pool is full again); a subject's rate is all its runs over all
  * its time. CPU per run of the API, Redis and the workers, and of the whole machine (busy,
@@ -27,8 +28,8 @@
  *
  * Settings (environment): BENCH_SCALE_CONCURRENCY (8), BENCH_SCALE_ROUNDS (4),
  * BENCH_SCALE_RUNS (40: runs of every subject in every round), BENCH_SCALE_LATENCY_RUNS (30),
- * BENCH_SCALE_PAUSE_MS (700: long enough for the pool to refill between runs, so the p50s
- * compare the paths and not the engine's speed at making containers),
+ * BENCH_SCALE_PAUSE_MS (700, after every pool is full again: so the p50s compare the paths,
+ * not the engine's speed at making containers),
  * BENCH_SCALE_SECOND_DOCKER_HOST, BENCH_SCALE_REDIS_APPENDFSYNC (always), DOCKER_HOST (the
  * first engine), WORKER_CONCURRENCY (the cores) and the SANDBOX_* settings as the service reads them.
  */
@@ -158,17 +159,22 @@ function ceilingLoad(docker: Docker): Loaded {
   };
 }
 
-/**
- * One batch of `load`, added to its tally. It starts once every service's pools are full
- * again: the refills after one subject's batch would otherwise run during the next one's.
- */
-async function measureBatch(load: Loaded, tally: Tally, all: Loaded[]): Promise<void> {
+/** Waits until every service's pools are full again (at most POOL_REFILL_MS). */
+async function poolsRefilled(all: Loaded[]): Promise<void> {
   const refilled = await Promise.all(
     all.flatMap((other) => other.pools).map((service) => untilPoolsFull(service, POOL_REFILL_MS)),
   );
   if (refilled.includes(false)) {
     console.log(`(a pool was still not full after ${POOL_REFILL_MS} ms; measured anyway)`);
   }
+}
+
+/**
+ * One batch of `load`, added to its tally. It starts once every service's pools are full
+ * again: the refills after one subject's batch would otherwise run during the next one's.
+ */
+async function measureBatch(load: Loaded, tally: Tally, all: Loaded[]): Promise<void> {
+  await poolsRefilled(all);
   const before = await Promise.all(load.pools.map(poolCounts));
   const meter = await CpuMeter.start(load.processes, true);
   tally.seconds += await load.batch();
@@ -192,7 +198,7 @@ async function main(): Promise<boolean> {
   const docker = new Docker();
   console.log(await machine((await docker.version()).Version));
   console.log(
-    `program: ${BENCH_PROGRAM}; p50/p90 over ${SEQUENTIAL.runs} runs one at a time ${SEQUENTIAL.pauseMs} ms apart after ${SEQUENTIAL.warmup} warm-up, the two services in turns; ` +
+    `program: ${BENCH_PROGRAM}; p50/p90 over ${SEQUENTIAL.runs} runs one at a time, each ${SEQUENTIAL.pauseMs} ms after every pool is full again, after ${SEQUENTIAL.warmup} warm-up, the two services in turns; ` +
       `@${CONCURRENCY}: ${ROUNDS} rounds of ${RUNS} runs of every subject at concurrency ${CONCURRENCY}, in turns, after one untimed round; ` +
       `WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, Redis appendfsync ${APPENDFSYNC}\n`,
   );
@@ -250,9 +256,10 @@ async function main(): Promise<boolean> {
   }
   loads.push(ceilingLoad(docker));
 
-  // Latency, the two paths in turns.
+  // Latency, the two paths in turns, each run once the last one's container is replaced.
   const [alone, queue] = await interleaved([embeddedSubject, queueSubject], {
     ...SEQUENTIAL,
+    settle: () => poolsRefilled(loads),
     signal,
   });
 

@@ -44,6 +44,8 @@ export interface SequentialOptions {
   warmup: number;
   /** Pause before each measured run: a user reading the answer before the next run. */
   pauseMs: number;
+  /** Awaited before each measured run's pause (say, until the services are idle again). */
+  settle?: () => Promise<void>;
   /** Stops between runs (Ctrl-C): rejects with its reason. */
   signal?: AbortSignal;
 }
@@ -63,7 +65,7 @@ export async function sequential(subject: Subject, options: SequentialOptions): 
  */
 export async function interleaved(
   subjects: Subject[],
-  { runs, warmup, pauseMs, signal }: SequentialOptions,
+  { runs, warmup, pauseMs, settle, signal }: SequentialOptions,
 ): Promise<Figures[]> {
   for (const subject of subjects) {
     for (let i = 0; i < warmup; i++) {
@@ -76,6 +78,7 @@ export async function interleaved(
     const order = subjects.map((_, index) => index);
     if (i % 2 === 1) order.reverse();
     for (const index of order) {
+      await settle?.();
       await sleep(pauseMs);
       signal?.throwIfAborted();
       times[index].push(await timed(subjects[index].once));

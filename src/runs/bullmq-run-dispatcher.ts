@@ -41,13 +41,13 @@ export class BullmqRunDispatcher implements RunDispatcher, OnApplicationShutdown
   async dispatch(
     run: RunRecord,
     program: RunProgram,
-    { maxWaitMs, requestId }: DispatchOptions,
+    { maxWaitMs, requestId, awaited }: DispatchOptions,
   ): Promise<void> {
     // The count and the job go out together (one round trip); the count first, on the same
     // connection (the queue shares it), so it never includes this job. A job past the limit
     // is taken off again, and the caller deletes its record, so a worker that took it
     // meanwhile finds no run and skips it.
-    const job: RunJob = { runId: run.id, program, requestId, run };
+    const job: RunJob = { runId: run.id, program, requestId, run, ...(awaited ? { awaited } : {}) };
     const [waiting, added] = await Promise.allSettled([
       this.redis.llen(this.queue.keys.wait).catch(redisUnavailable),
       this.queue.add('run', job, { jobId: run.id }).catch(redisUnavailable),

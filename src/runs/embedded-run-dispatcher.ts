@@ -22,13 +22,18 @@ export class EmbeddedRunDispatcher implements RunDispatcher {
   async dispatch(
     run: RunRecord,
     program: RunProgram,
-    { maxWaitMs, requestId }: DispatchOptions,
+    { maxWaitMs, requestId, awaited }: DispatchOptions,
   ): Promise<void> {
     const abort = new AbortController();
     this.live.set(run.id, abort);
     const { accepted, done } = this.admission.submit(
       () =>
-        this.processor.process(run.id, program, { signal: abort.signal, requestId, believed: run }),
+        this.processor.process(run.id, program, {
+          signal: abort.signal,
+          requestId,
+          believed: run,
+          awaited,
+        }),
       { client: run.client, signal: abort.signal, maxWaitMs },
     );
     void done

@@ -77,6 +77,11 @@ export class MemoryRunStore implements RunStore, OnApplicationShutdown {
     return structuredClone(ended);
   }
 
+  /** Nothing to do: an update() here announces the end to ended() in the same step. */
+  announceEnd(_run: RunRecord): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** How many runs it holds (for tests). */
   get size(): number {
     return this.runs.size;

@@ -203,6 +203,17 @@ export class RedisRunStore implements RunStore, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Publishes the end on the channel of ends, alone. Under `appendfsync always` Redis holds
+   * every reply and message of a turn of its event loop that wrote anything until the
+   * append-only file is synced; PUBLISH writes nothing to the file, so a turn that has only it
+   * (as far as this connection goes: the caller stores the end once this answers) sends it on
+   * at once. The waiters take the first word of an end; the stored end's comes later.
+   */
+  async announceEnd(run: RunRecord): Promise<void> {
+    await this.redis.publish(RUN_ENDED_CHANNEL, JSON.stringify(run)).catch(redisUnavailable);
+  }
+
   private async compareAndSet(
     id: string,
     change: (run: RunRecord) => RunRecord | undefined,

@@ -7,6 +7,8 @@ export interface DispatchOptions {
   /** How long the run may wait for a slot (POST /run: SANDBOX_QUEUE_WAIT_MS; POST /runs: no limit). */
   maxWaitMs: number;
   requestId?: string;
+  /** Someone waits for its end (POST /run): RunProcessor announces it before storing it. */
+  awaited?: boolean;
 }
 
 /**

@@ -13,4 +13,6 @@ export interface RunJob {
   requestId?: string;
   /** The record as it was accepted: the worker starts it without reading it first. */
   run?: RunRecord;
+  /** Someone waits for its end (POST /run): the worker announces the end before storing it. */
+  awaited?: boolean;
 }

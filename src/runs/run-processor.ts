@@ -41,6 +41,11 @@ export class RunProcessor {
    * events keep their order; a run that must not start after all (cancelled, ended, or running
    * elsewhere) is stopped at once, its output dropped: a program has no effects outside its
    * sandbox.
+   *
+   * `awaited`: someone waits for the end (POST /run). It is announced as soon as the program is
+   * over, before it is stored, so the answer does not wait for that write (another fsync in
+   * Redis). The waiter takes it as the run's end: a run that was running when it ended so
+   * stays ended so, unless a cancel comes in between (its waiter, the client gone, is gone too).
    */
   async process(
     id: string,
@@ -50,7 +55,14 @@ export class RunProcessor {
       requestId,
       attempt = 1,
       believed,
-    }: { signal?: AbortSignal; requestId?: string; attempt?: number; believed?: RunRecord },
+      awaited = false,
+    }: {
+      signal?: AbortSignal;
+      requestId?: string;
+      attempt?: number;
+      believed?: RunRecord;
+      awaited?: boolean;
+    },
   ): Promise<RunRecord | undefined> {
     // A queued run starts; a running one only as a later attempt (its worker died mid-run:
     // a program has no effects outside its sandbox, so running it again is safe), or when it
@@ -118,23 +130,32 @@ export class RunProcessor {
         { event: 'run_started', runId: id, attempt, waitedMs: run.startedAt! - run.createdAt },
         'run admitted',
       );
-      return await this.finish(id, run, running, output, signal);
+      return await this.finish(id, run, running, output, { signal, awaited });
     } finally {
       stored();
       if (accepted.interactive) void this.input.forget(id).catch(() => undefined);
     }
   }
 
-  /** Waits for the program and stores how it ended. */
+  /** Waits for the program and stores how it ended (announced first when `awaited`). */
   private async finish(
     id: string,
     run: RunRecord,
     running: Promise<RunResult>,
     output: RunOutputRelay,
-    signal: AbortSignal | undefined,
+    { signal, awaited }: { signal?: AbortSignal; awaited: boolean },
   ): Promise<RunRecord | undefined> {
     try {
       const result = await running;
+      const finishedAt = Date.now();
+      const ending = (current: RunRecord): RunRecord | undefined =>
+        current.status === 'running'
+          ? { ...current, status: result.status, result, finishedAt }
+          : undefined;
+      // Before the output's last write too: in Redis, a word that comes with no write is not
+      // held for the append-only file's fsync. A word that is lost leaves the stored end to tell.
+      const ended = ending(run);
+      if (awaited && ended) await this.store.announceEnd(ended).catch(() => undefined);
       await output.close(); // the output events come before the result's
       this.metrics.ran(result.status, result.durationMs);
       this.logger.log(
@@ -149,14 +170,7 @@ export class RunProcessor {
         },
         'run finished',
       );
-      return await this.end(
-        id,
-        (current) =>
-          current.status === 'running'
-            ? { ...current, status: result.status, result, finishedAt: Date.now() }
-            : undefined,
-        run,
-      );
+      return await this.end(id, ending, run);
     } catch (error) {
       await output.close();
       return this.fail(id, error);

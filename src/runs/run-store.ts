@@ -32,6 +32,13 @@ export interface RunStore {
    * run at all: its end, whenever it comes, is announced.
    */
   ended(id: string, options?: EndedOptions): Promise<RunRecord>;
+  /**
+   * Tells the callers of ended() for this run, in every process, that it ended so, ahead of
+   * the update() that stores the end (and announces it again). For a caller that needs the end
+   * and not its storage (POST /run): its answer need not wait for the end to be durable. Rejects
+   * if it could not be told; the stored end is announced all the same.
+   */
+  announceEnd(run: RunRecord): Promise<void>;
 }
 
 export interface EndedOptions {

@@ -81,7 +81,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async run(job: Job, signal?: AbortSignal): Promise<void> {
-    const { runId, program, requestId, run } = job.data as RunJob;
+    const { runId, program, requestId, run, awaited } = job.data as RunJob;
     this.running++;
     try {
       await this.processor.process(runId, program, {
@@ -89,6 +89,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         requestId,
         attempt: job.attemptsStarted,
         believed: run,
+        awaited,
       });
     } finally {
       this.running--;

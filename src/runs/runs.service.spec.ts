@@ -401,6 +401,77 @@ describe('RunProcessor', () => {
     store.onApplicationShutdown();
   });
 
+  /** A processor over a store that records its announcements and its writes, in order. */
+  function recordingStore({ announceFails = false } = {}) {
+    const events = new MemoryRunEvents();
+    const calls: { call: 'announceEnd' | 'update'; run?: RunRecord }[] = [];
+    const store = new (class extends MemoryRunStore {
+      override async update(
+        id: string,
+        change: (run: RunRecord) => RunRecord | undefined,
+      ): Promise<RunRecord | undefined> {
+        const run = await super.update(id, change);
+        calls.push({ call: 'update', run });
+        return run;
+      }
+      override announceEnd(run: RunRecord): Promise<void> {
+        calls.push({ call: 'announceEnd', run: structuredClone(run) });
+        return announceFails
+          ? Promise.reject(new DomainError('redis_unavailable', 'Redis is away'))
+          : Promise.resolve();
+      }
+    })(new AppConfig(), events);
+    const sandbox = {
+      run: () => Promise.resolve(RESULT),
+    } as unknown as SandboxService;
+    const processor = new RunProcessor(
+      store,
+      sandbox,
+      { ran: () => undefined, waited: () => undefined } as unknown as RunMetrics,
+      new RunCallbacks({ dispatch: () => undefined }),
+      events,
+      new MemoryRunInput(),
+    );
+    return { store, processor, calls };
+  }
+
+  it('announces the end of an awaited run before it stores it, as it then stores it', async () => {
+    const { store, processor, calls } = recordingStore();
+    const run = queuedRun();
+    await store.create(run);
+
+    const ended = await processor.process('r1', { code: 'x' }, { believed: run, awaited: true });
+
+    expect(calls.map(({ call, run: record }) => [call, record?.status])).toEqual([
+      ['update', 'running'],
+      ['announceEnd', 'success'],
+      ['update', 'success'],
+    ]);
+    expect(calls[1].run).toEqual(ended);
+    expect(ended).toMatchObject({ status: 'success', result: RESULT, attempts: 1 });
+    store.onApplicationShutdown();
+  });
+
+  it('announces no end of a run nobody awaits, and stores an end it could not announce', async () => {
+    const plain = recordingStore();
+    await plain.store.create(queuedRun());
+    await plain.processor.process('r1', { code: 'x' }, { believed: queuedRun() });
+    expect(plain.calls.map(({ call }) => call)).toEqual(['update', 'update']);
+    plain.store.onApplicationShutdown();
+
+    const unannounced = recordingStore({ announceFails: true });
+    await unannounced.store.create(queuedRun());
+    const ended = await unannounced.processor.process(
+      'r1',
+      { code: 'x' },
+      { believed: queuedRun(), awaited: true },
+    );
+    expect(unannounced.calls.map(({ call }) => call)).toEqual(['update', 'announceEnd', 'update']);
+    expect(ended).toMatchObject({ status: 'success', result: RESULT });
+    expect(await unannounced.store.get('r1')).toEqual(ended);
+    unannounced.store.onApplicationShutdown();
+  });
+
   it('stops a program whose run turns out cancelled when its start is written, and keeps none of its output', async () => {
     const { store, sandbox, processor, run, release, types } = heldStart();
     await store.create({ ...run, status: 'cancelled', finishedAt: Date.now() });

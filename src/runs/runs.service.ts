@@ -59,10 +59,11 @@ export class RunsService {
     return this.accept(randomUUID(), program, options);
   }
 
+  /** `awaited`: the caller waits for the run's end (runAndWait). */
   private async accept(
     id: string,
     program: RunProgram,
-    options: SubmitOptions,
+    options: SubmitOptions & { awaited?: boolean },
   ): Promise<RunRecord> {
     this.logger.log(
       {
@@ -92,6 +93,7 @@ export class RunsService {
       this.dispatcher.dispatch(run, program, {
         maxWaitMs: options.maxWaitMs ?? Infinity,
         requestId: options.requestId,
+        awaited: options.awaited,
       }),
     ]);
     if (created.status === 'rejected' || dispatched.status === 'rejected') {
@@ -131,7 +133,11 @@ export class RunsService {
     ending.catch(() => undefined); // awaited below, unless the run is refused
     let run: RunRecord;
     try {
-      run = await this.accept(id, program, { ...requester, maxWaitMs: this.queueWaitMs });
+      run = await this.accept(id, program, {
+        ...requester,
+        maxWaitMs: this.queueWaitMs,
+        awaited: true,
+      });
     } catch (error) {
       refused.abort();
       throw error;

@@ -175,6 +175,22 @@ describe('RedisRunStore (against a private redis-server)', () => {
     await expect(end).resolves.toEqual(cancelled);
   });
 
+  it('announceEnd(): a waiter in another store takes the end it announces, before it is stored', async () => {
+    const [waiting, ending] = await Promise.all([store(), store()]);
+    const run = { ...queued(), status: 'running' as const, startedAt: Date.now(), attempts: 1 };
+    await ending.create(run);
+    const end = waiting.ended(run.id);
+    await sleep(100); // the waiter has subscribed and read the run, still running
+
+    const success: RunRecord = { ...run, status: 'success', finishedAt: Date.now() };
+    await ending.announceEnd(success);
+
+    await expect(end).resolves.toEqual(success);
+    expect(await ending.get(run.id)).toEqual(run); // told, not stored
+    redis.freeze();
+    await expect(ending.announceEnd(success)).rejects.toMatchObject({ code: 'redis_unavailable' });
+  });
+
   it('ended(): resolves at once for a run that has ended, rejects for no run and on abort', async () => {
     const runs = await store();
     const run = queued();
