@@ -42,10 +42,13 @@ export class RunProcessor {
    * elsewhere) is stopped at once, its output dropped: a program has no effects outside its
    * sandbox.
    *
-   * `awaited`: someone waits for the end (POST /run). It is announced as soon as the program is
-   * over, before it is stored, so the answer does not wait for that write (another fsync in
-   * Redis). The waiter takes it as the run's end: a run that was running when it ended so
-   * stays ended so, unless a cancel comes in between (its waiter, the client gone, is gone too).
+   * `awaited`: its submitter waits for the end (POST /run), and nobody else knows the run's id.
+   * Its output goes into its result only, not into live events that nobody could follow (a
+   * write, and an fsync in Redis, per piece while the program runs). Its end is announced as
+   * soon as the program is over, before it is stored, so the answer does not wait for that
+   * write either. The waiter takes it as the run's end: a run that was running when it ended
+   * so stays ended so, unless a cancel comes in between (its waiter, the client gone, is gone
+   * too).
    */
   async process(
     id: string,
@@ -94,15 +97,12 @@ export class RunProcessor {
       accepted,
     );
     const unstarted = new AbortController();
-    // Output goes into the run's events as it comes, once the start is written; an
-    // interactive run reads live stdin.
+    // Output goes into the run's events as it comes, once the start is written (unless only
+    // its submitter waits for it); an interactive run reads live stdin.
     const output = new RunOutputRelay(this.events, id, this.logger, starting);
-    const live: LiveProgramIO = {
-      onOutput: (stream, text) => output.push(stream, text),
-      ...(accepted.interactive
-        ? { openInput: (over: AbortSignal) => this.input.read(id, over) }
-        : {}),
-    };
+    const live: LiveProgramIO = {};
+    if (!awaited) live.onOutput = (stream, text) => output.push(stream, text);
+    if (accepted.interactive) live.openInput = (over) => this.input.read(id, over);
     // The container goes once the end is stored (the API answers then), not before.
     let stored: () => void = () => undefined;
     const disposeAfter = new Promise<void>((resolve) => (stored = resolve));

@@ -421,8 +421,12 @@ describe('RunProcessor', () => {
           : Promise.resolve();
       }
     })(new AppConfig(), events);
+    // A program that prints as it runs.
     const sandbox = {
-      run: () => Promise.resolve(RESULT),
+      run: (_program: Program, { live }: { live?: LiveProgramIO }) => {
+        live?.onOutput?.('stdout', '4\n');
+        return Promise.resolve(RESULT);
+      },
     } as unknown as SandboxService;
     const processor = new RunProcessor(
       store,
@@ -432,11 +436,16 @@ describe('RunProcessor', () => {
       events,
       new MemoryRunInput(),
     );
-    return { store, processor, calls };
+    const types = async () => {
+      const seen: string[] = [];
+      for await (const event of events.follow('r1', { ended: true })) seen.push(event.type);
+      return seen;
+    };
+    return { store, processor, calls, types };
   }
 
-  it('announces the end of an awaited run before it stores it, as it then stores it', async () => {
-    const { store, processor, calls } = recordingStore();
+  it('announces the end of an awaited run before it stores it, as it then stores it, and keeps its output in its result only', async () => {
+    const { store, processor, calls, types } = recordingStore();
     const run = queuedRun();
     await store.create(run);
 
@@ -449,6 +458,7 @@ describe('RunProcessor', () => {
     ]);
     expect(calls[1].run).toEqual(ended);
     expect(ended).toMatchObject({ status: 'success', result: RESULT, attempts: 1 });
+    expect(await types()).toEqual(['status', 'result']); // no live output: nobody follows it
     store.onApplicationShutdown();
   });
 
@@ -457,6 +467,7 @@ describe('RunProcessor', () => {
     await plain.store.create(queuedRun());
     await plain.processor.process('r1', { code: 'x' }, { believed: queuedRun() });
     expect(plain.calls.map(({ call }) => call)).toEqual(['update', 'update']);
+    expect(await plain.types()).toEqual(['status', 'stdout', 'result']);
     plain.store.onApplicationShutdown();
 
     const unannounced = recordingStore({ announceFails: true });
