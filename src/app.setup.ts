@@ -3,6 +3,7 @@ import { Logger } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
 import { RunQueue } from './admission/run-queue.js';
 import { ExecutionModule } from './execution/execution.module.js';
+import { RUN_START_PATHS } from './execution/run-start-paths.js';
 import { LiveWsAdapter } from './interactive/index.js';
 import { InstanceIdentity } from './sandbox/index.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -15,6 +16,7 @@ import { validationContainer } from './execution/validation-container.js';
 import { expressTrustProxy } from './config/trust-proxy.setting.js';
 import { assertUtf8JsonBody } from './common/json-body.js';
 import { securityHeaders } from './common/security-headers.js';
+import { RunCountAhead } from './rate-limit/run-count-ahead.js';
 
 /**
  * Everything main.ts does to the application besides listening, shared with the end-to-end
@@ -24,6 +26,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   const config = app.get(AppConfig);
   // First, so every answer carries them, the body parser's refusals included.
   app.use(securityHeaders());
+  // Then a run request's rate-limit count starts, alongside the reading of its body.
+  if (config.ROLE !== 'worker') app.use(app.get(RunCountAhead).middleware(RUN_START_PATHS));
   // body-parser's verify hook sees the inflated bytes and their charset before JSON.parse;
   // Nest's option type leaves it out only because Nest uses it itself when rawBody is on,
   // which it is not here.

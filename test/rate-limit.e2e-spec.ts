@@ -113,6 +113,25 @@ describe('rate limiting of POST /run', () => {
     expect(refused.headers['ratelimit-reset']).toBe(String(retryAfter));
   });
 
+  it('counts a run request as it arrives: one refused for its body (not JSON) counts too, on both paths', async () => {
+    const t = await start({ RATE_LIMIT: '4', RATE_LIMIT_WINDOW_MS: '60000' });
+    const garbled = await request(t.url)
+      .post('/run')
+      .set('content-type', 'application/json')
+      .send('{"code": ');
+    expect(garbled.status).toBe(400);
+    const garbledRuns = await request(t.url)
+      .post('/runs')
+      .set('content-type', 'application/json')
+      .send('{"code": ');
+    expect(garbledRuns.status).toBe(400);
+    expectRateLimitHeaders(await post(t.url), 4, 1);
+    const submitted = await request(t.url).post('/runs').send({ code: 'print(1)' });
+    expect(submitted.status).toBe(202);
+    expectRateLimitHeaders(submitted, 4, 0);
+    expect((await post(t.url)).status).toBe(429);
+  });
+
   it('lets the page, the docs, health and static files through however often they are asked', async () => {
     const t = await start({ RATE_LIMIT: '1' });
     expect((await post(t.url)).status).toBe(400);

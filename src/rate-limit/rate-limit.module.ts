@@ -5,6 +5,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { REDIS_CONNECTION, RedisModule } from '../redis/index.js';
 import { RedisThrottlerStorage } from './redis-throttler-storage.js';
+import { RunCountAhead } from './run-count-ahead.js';
 import { RunRateLimitGuard } from './run-rate-limit.guard.js';
 import { RunRateLimiter } from './run-rate-limiter.js';
 
@@ -15,8 +16,8 @@ import { RunRateLimiter } from './run-rate-limiter.js';
  */
 @Module({
   imports: [AuthModule],
-  providers: [RunRateLimiter, RunRateLimitGuard],
-  exports: [RunRateLimiter, RunRateLimitGuard],
+  providers: [RunRateLimiter, RunCountAhead, RunRateLimitGuard],
+  exports: [RunRateLimiter, RunCountAhead, RunRateLimitGuard],
 })
 export class RateLimitModule {
   /**
