@@ -125,7 +125,8 @@ describe('API keys in the log', () => {
     const invalid = 'guessed-key-never-0123456789';
     const proxy = 'proxy-secret-never-0123456789';
     const cookie = 'cookie-secret-never-0123456789';
-    const t = await startService({ API_KEYS: valid, RATE_LIMIT: '2' });
+    // The valid key's run, its two refused bodies and its last run count: 3 per window.
+    const t = await startService({ API_KEYS: valid, RATE_LIMIT: '3' });
     try {
       const answers = [
         // A run, a refused key, a body the parser refuses, a validation error, a page, a 404...
@@ -143,7 +144,7 @@ describe('API keys in the log', () => {
           .set('Cookie', `session=${cookie}`)
           .set('X-API-Key', valid),
         await request(t.url).get('/no-such-page').set('X-API-Key', invalid),
-        // ...and a run refused by the rate limit (its third counted one; 2 per window).
+        // ...and a run refused by the rate limit (the valid key's fourth counted request).
         await request(t.url).post('/run').set('X-API-Key', valid).send(PROGRAM),
       ];
       expect(answers.map((answer) => answer.status)).toEqual([
