@@ -212,7 +212,6 @@ def run_other(header, source, compile_token):
     """In the child, for a program that is not Python: its source into its file, its compiler
     (if it has one) within the compile limit, then the program itself in place of this process
     (same pid, so the parent's wait and limit apply to it). Never returns.
-
     After a compilation the child says how it went, on stdout under the header's compile token
     (`\x1eSCE-COMPILED <token> ok|fail\x1e`, unless the token is `-`), and the service may then
     change the container's memory from the compiler's limit to the program's before it sends

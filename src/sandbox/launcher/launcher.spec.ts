@@ -15,6 +15,23 @@ describe('the launcher', () => {
     expect(() => frameProgram('x', '', 'f00d', 5000)).toThrow(/32 hex digits/);
   });
 
+  it('sends launcher.py without its comment lines, as the same program to Python', () => {
+    const file = readFileSync(join(import.meta.dirname, 'launcher.py'), 'utf8');
+    expect(LAUNCHER_SOURCE.length).toBeLessThan(file.length * 0.9);
+    expect(LAUNCHER_SOURCE).not.toMatch(/^\s*#/m);
+    // ast.dump leaves out line numbers: equal dumps are the same statements and strings.
+    const compare = [
+      'import ast, json, sys',
+      'a, b = json.load(sys.stdin)',
+      'print(ast.dump(ast.parse(a)) == ast.dump(ast.parse(b)))',
+    ].join('\n');
+    const run = spawnSync('python3', ['-I', '-S', '-c', compare], {
+      input: JSON.stringify([file, LAUNCHER_SOURCE]),
+    });
+    expect(run.stderr.toString()).toBe('');
+    expect(run.stdout.toString()).toBe('True\n');
+  });
+
   // The launcher is Python; run it with the host's python3 to check it end to end.
   let launches = 0;
   function launch(program: string, stdin = '', timeLimitMs = 30_000) {
