@@ -145,7 +145,7 @@ export class SandboxService implements OnApplicationBootstrap, OnApplicationShut
     } finally {
       // Removed in the background, after the answer is sent; shutdown waits for it.
       container.stream.destroy();
-      const dispose = () => this.disposer.dispose(container.id);
+      const dispose = () => this.disposer.dispose(container.id, container.exited);
       if (disposeAfter) void disposeAfter.then(dispose, dispose);
       else dispose();
     }

@@ -18,7 +18,8 @@ export class InterruptibleSleep {
     return this.closed;
   }
 
-  sleep(ms: number): Promise<void> {
+  /** Resolves after `ms`, on close, or once `until` settles, whichever comes first. */
+  sleep(ms: number, until?: Promise<unknown>): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
@@ -28,6 +29,7 @@ export class InterruptibleSleep {
       };
       const timer = setTimeout(wake, ms);
       this.wakeUps.add(wake);
+      until?.then(wake, wake);
     });
   }
 

@@ -180,6 +180,41 @@ describe('WarmPool and ContainerDisposer', () => {
     expect(before).not.toContain(container.id);
   });
 
+  it('removes a used container once it has exited, not while the engine sees it running', async () => {
+    // A forced removal of a running container is a kill first: one more engine round per run.
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    const container = await pool.acquire(ON_DEMAND);
+    disposer.dispose(container.id, container.exited);
+    await sleep(30);
+    expect(engine.containers.get(container.id)?.state).toBe('running');
+    expect(engine.calls).not.toContain(`remove ${container.id}`);
+
+    engine.containers.get(container.id)!.exit();
+    await until('the container is removed', () => engine.removed.length, Boolean, SOON);
+    expect(engine.removed).toEqual([container.id]);
+    expect(engine.killed).toEqual([]);
+  });
+
+  it('removes a used container that does not exit after 2 s anyway, and at once on close', async () => {
+    const engine = new FakeEngine();
+    const pool = poolOf(engine, 0);
+    const stuck = await pool.acquire(ON_DEMAND);
+    disposer.dispose(stuck.id, new Promise(() => undefined));
+    await sleep(1500);
+    expect(engine.containers.has(stuck.id)).toBe(true);
+    await until('the container is removed', () => !engine.containers.has(stuck.id), Boolean, {
+      everyMs: 10,
+      withinMs: 2000,
+    });
+
+    const another = await pool.acquire(ON_DEMAND);
+    disposer.dispose(another.id, new Promise(() => undefined));
+    await sleep(10);
+    await close();
+    expect(engine.removed).toEqual([stuck.id, another.id]);
+  });
+
   it('tries a refused removal again (the engine racing the container’s own exit), a few times', async () => {
     const engine = new FakeEngine();
     const pool = poolOf(engine, 0);
