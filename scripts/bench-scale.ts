@@ -31,8 +31,7 @@
  * BENCH_SCALE_PAUSE_MS (700, after every pool is full again: so the p50s compare the paths,
  * not the engine's speed at making containers),
  * BENCH_SCALE_SECOND_DOCKER_HOST, BENCH_SCALE_REDIS_APPENDFSYNC (always), DOCKER_HOST (the
- * first engine), WORKER_CONCURRENCY (runs at once per engine host: see HOST_CONCURRENCY) and the
- * SANDBOX_* settings as the service reads them.
+ * first engine), WORKER_CONCURRENCY (the cores) and the SANDBOX_* settings as the service reads them.
  */
 import 'reflect-metadata';
 import Docker from 'dockerode';
@@ -80,23 +79,7 @@ const CEILING_WARMUP = 3;
 /** How long a batch waits at most for the pools to refill after the one before. */
 const POOL_REFILL_MS = 30_000;
 const APPENDFSYNC = env.BENCH_SCALE_REDIS_APPENDFSYNC || 'always';
-/**
- * Runs at once on the engine's host: WORKER_CONCURRENCY, or else as many as its cores hold at
- * the sandbox's CPU limit (2 cores at SANDBOX_CPUS 0.5: 4), so that the engine bounds the
- * service as it bounds the ceiling's cycles, not a setting that leaves cores idle while
- * containers are made and removed. The embedded service gets as many (SANDBOX_MAX_CONCURRENT),
- * and so does the one worker. The two workers share this one machine's cores and get half each
- * (as SCALING.md advises for workers on one host): the machine then carries as many runs at
- * once in both setups, and "two / one" shows what their coordination costs.
- */
-const HOST_CONCURRENCY = positive(
-  env.WORKER_CONCURRENCY,
-  Math.max(
-    availableParallelism(),
-    Math.floor(availableParallelism() / (benchPolicy().nanoCpus / 1e9)),
-  ),
-);
-const EACH_OF_TWO_CONCURRENCY = Math.ceil(HOST_CONCURRENCY / 2);
+const WORKER_CONCURRENCY = String(positive(env.WORKER_CONCURRENCY, availableParallelism()));
 
 const teardown = new Teardown();
 const signal = teardown.signal;
@@ -104,7 +87,6 @@ const signal = teardown.signal;
 /** Settings of every service the bench starts; `undefined` unsets what this shell may have set. */
 const EMBEDDED = {
   CLIENT_MAX_INFLIGHT: String(CONCURRENCY),
-  SANDBOX_MAX_CONCURRENT: String(HOST_CONCURRENCY),
   REDIS_URL: undefined,
   ROLE: undefined,
 };
@@ -218,13 +200,13 @@ async function main(): Promise<boolean> {
   console.log(
     `program: ${BENCH_PROGRAM}; p50/p90 over ${SEQUENTIAL.runs} runs one at a time, each ${SEQUENTIAL.pauseMs} ms after every pool is full again, after ${SEQUENTIAL.warmup} warm-up, the two services in turns; ` +
       `@${CONCURRENCY}: ${ROUNDS} rounds of ${RUNS} runs of every subject at concurrency ${CONCURRENCY}, in turns, after one untimed round; ` +
-      `runs at once: ${HOST_CONCURRENCY} in the embedded service and the one worker, ${EACH_OF_TWO_CONCURRENCY} in each of the two workers; Redis appendfsync ${APPENDFSYNC}\n`,
+      `WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, Redis appendfsync ${APPENDFSYNC}\n`,
   );
 
   // Every subject, started before any is measured.
   const embedded = await startService('embedded', EMBEDDED, teardown);
   const redis1 = await startRedis(teardown, APPENDFSYNC);
-  const one = { ...EMBEDDED, REDIS_URL: redis1.url, WORKER_CONCURRENCY: String(HOST_CONCURRENCY) };
+  const one = { ...EMBEDDED, REDIS_URL: redis1.url, WORKER_CONCURRENCY };
   const api1 = await startService('API (one worker)', { ...one, ROLE: 'api' }, teardown);
   const worker1 = await startService('worker 1', { ...one, ROLE: 'worker' }, teardown);
   await untilWorkers(api1, 1, signal);
@@ -249,11 +231,7 @@ async function main(): Promise<boolean> {
       console.log(`copied the sandbox image to the second engine (${engine2.dockerHost})`);
     }
     const redis2 = await startRedis(teardown, APPENDFSYNC);
-    const two = {
-      ...EMBEDDED,
-      REDIS_URL: redis2.url,
-      WORKER_CONCURRENCY: String(EACH_OF_TWO_CONCURRENCY),
-    };
+    const two = { ...EMBEDDED, REDIS_URL: redis2.url, WORKER_CONCURRENCY };
     const api2 = await startService('API (two workers)', { ...two, ROLE: 'api' }, teardown);
     const workerA = await startService('worker 2a', { ...two, ROLE: 'worker' }, teardown);
     const workerB = await startService(
