@@ -317,7 +317,7 @@ async function main(): Promise<boolean> {
   const overheadPass = overhead <= TARGET_QUEUE_OVERHEAD_MS;
   console.log('');
   console.log(
-    `one worker @${CONCURRENCY} / engine ceiling:   ${ceilingRatio.toFixed(2)} (target >= ${TARGET_CEILING_RATIO}) ${verdict(ceilingPass)}`,
+    `one worker @${CONCURRENCY} / engine ceiling:   ${ceilingRatio.toFixed(3)} (target >= ${TARGET_CEILING_RATIO}) ${verdict(ceilingPass)}`,
   );
   console.log(
     `queue p50 - embedded p50:          ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} ms (target <= ${TARGET_QUEUE_OVERHEAD_MS} ms) ${verdict(overheadPass)}`,
@@ -328,7 +328,7 @@ async function main(): Promise<boolean> {
     const scaling = twoRate / oneRate;
     scalingPass = scaling >= TARGET_SCALING;
     console.log(
-      `two workers / one worker @${CONCURRENCY}:      ${scaling.toFixed(2)} (target >= ${TARGET_SCALING}) ${verdict(scalingPass)}`,
+      `two workers / one worker @${CONCURRENCY}:      ${scaling.toFixed(3)} (target >= ${TARGET_SCALING}) ${verdict(scalingPass)}`,
     );
   } else {
     console.log(`two workers / one worker @${CONCURRENCY}:      skipped (no second engine)`);
